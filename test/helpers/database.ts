@@ -1,0 +1,46 @@
+/**
+ * One PostgreSQL database per test file, so files run in parallel without seeing each other's rows.
+ * The database is created empty and dropped (with its connections) when the test file ends.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { resolvePostgres } from './services.js';
+
+export interface TestDatabase {
+  /** Connection URL of the new, empty database. */
+  url: string;
+  name: string;
+  /** Runs one statement on the test database (a pooled connection). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export async function createTestDatabase(t: Teardown): Promise<TestDatabase> {
+  const server = await resolvePostgres();
+  const name = `cd_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+
+  t.teardown(async () => {
+    await pool.end();
+    const cleanup = new pg.Client({ connectionString: server.url });
+    await cleanup.connect();
+    try {
+      await cleanup.query(`drop database if exists "${name}" with (force)`);
+    } finally {
+      await cleanup.end();
+    }
+  });
+  return { url: url.toString(), name, query: (sql, params) => pool.query(sql, params as unknown[]) };
+}
