@@ -1430,7 +1430,7 @@ export const schemaDocuments = [
         "$ref": "common.schema.json#/$defs/Language"
       },
       "slug": {
-        "description": "Explicit slug; 409 SLUG_TAKEN when another distribution of the tenant has it. Omitted: generated from the title (transliterated, made unique with a numeric suffix).",
+        "description": "Explicit slug; 409 SLUG_TAKEN when another distribution of the tenant has it. Omitted: generated from the title.",
         "allOf": [
           {
             "$ref": "common.schema.json#/$defs/Slug"
@@ -1462,7 +1462,7 @@ export const schemaDocuments = [
         ]
       },
       "cta": {
-        "description": "Call to action; a default primary_button when omitted.",
+        "description": "Call to action; a default one when omitted.",
         "allOf": [
           {
             "$ref": "common.schema.json#/$defs/Cta"
@@ -1703,7 +1703,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/op.list.request.schema.json",
     "title": "ListRequest",
-    "description": "List the tenant's distributions, newest first, one page at a time; all filters combine with AND. Subject: course_distribution.<tenant_id>.list.",
+    "description": "List the tenant's distributions, in a stable order, one page at a time; all filters combine with AND. Subject: course_distribution.<tenant_id>.list.",
     "type": "object",
     "additionalProperties": false,
     "required": [],
@@ -1793,7 +1793,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/op.log_view.request.schema.json",
     "title": "LogViewRequest",
-    "description": "Count one view of a distribution's landing page and emit distribution.viewed. Carries no user, IP or session data. Does not change row_version. Subject: course_distribution.<tenant_id>.log_view.",
+    "description": "Count one view of a distribution's landing page and emit distribution.viewed. Carries no user, IP or session data. Subject: course_distribution.<tenant_id>.log_view.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -1876,7 +1876,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/op.track_enrollment_click.request.schema.json",
     "title": "TrackEnrollmentClickRequest",
-    "description": "Count one click on a distribution's enrollment call to action and emit distribution.enrollment_clicked. Carries no user data. Does not change row_version. Subject: course_distribution.<tenant_id>.track_enrollment_click.",
+    "description": "Count one click on a distribution's enrollment call to action and emit distribution.enrollment_clicked. Carries no user data. Subject: course_distribution.<tenant_id>.track_enrollment_click.",
     "type": "object",
     "additionalProperties": false,
     "required": [

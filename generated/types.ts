@@ -567,7 +567,7 @@ export interface CreateRequest {
   title: Title;
   language: Language;
   /**
-   * Explicit slug; 409 SLUG_TAKEN when another distribution of the tenant has it. Omitted: generated from the title (transliterated, made unique with a numeric suffix).
+   * Explicit slug; 409 SLUG_TAKEN when another distribution of the tenant has it. Omitted: generated from the title.
    */
   slug?: Slug;
   /**
@@ -583,7 +583,7 @@ export interface CreateRequest {
    */
   seo?: Seo;
   /**
-   * Call to action; a default primary_button when omitted.
+   * Call to action; a default one when omitted.
    */
   cta?: Cta;
   correlation_id?: CorrelationId;
@@ -669,7 +669,7 @@ export interface GetBySlugRequest {
   correlation_id?: CorrelationId;
 }
 /**
- * List the tenant's distributions, newest first, one page at a time; all filters combine with AND. Subject: course_distribution.<tenant_id>.list.
+ * List the tenant's distributions, in a stable order, one page at a time; all filters combine with AND. Subject: course_distribution.<tenant_id>.list.
  */
 export interface ListRequest {
   /**
@@ -712,7 +712,7 @@ export interface ListResponse {
   next_cursor: string | null;
 }
 /**
- * Count one view of a distribution's landing page and emit distribution.viewed. Carries no user, IP or session data. Does not change row_version. Subject: course_distribution.<tenant_id>.log_view.
+ * Count one view of a distribution's landing page and emit distribution.viewed. Carries no user, IP or session data. Subject: course_distribution.<tenant_id>.log_view.
  */
 export interface LogViewRequest {
   id: DistributionId;
@@ -741,7 +741,7 @@ export interface PublishRequest {
   correlation_id?: CorrelationId;
 }
 /**
- * Count one click on a distribution's enrollment call to action and emit distribution.enrollment_clicked. Carries no user data. Does not change row_version. Subject: course_distribution.<tenant_id>.track_enrollment_click.
+ * Count one click on a distribution's enrollment call to action and emit distribution.enrollment_clicked. Carries no user data. Subject: course_distribution.<tenant_id>.track_enrollment_click.
  */
 export interface TrackEnrollmentClickRequest {
   id: DistributionId;
