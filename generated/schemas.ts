@@ -71,6 +71,17 @@ export const schemaDocuments = [
         "uniqueItems": true,
         "maxItems": 20
       },
+      "NonEmptyTargetGroup": {
+        "title": "NonEmptyTargetGroup",
+        "description": "A target group with at least one audience.",
+        "type": "array",
+        "minItems": 1,
+        "allOf": [
+          {
+            "$ref": "#/$defs/TargetGroup"
+          }
+        ]
+      },
       "Visibility": {
         "title": "Visibility",
         "description": "private: not listed publicly; public: published landing page.",
@@ -805,9 +816,7 @@ export const schemaDocuments = [
           },
           "target_group_override": {
             "description": "The child's target group, replacing the parent's; at least one audience.",
-            "$ref": "common.schema.json#/$defs/TargetGroup",
-            "type": "array",
-            "minItems": 1
+            "$ref": "common.schema.json#/$defs/NonEmptyTargetGroup"
           },
           "title_override": {
             "description": "The child's own title; null when it keeps the parent's title.",
@@ -1510,11 +1519,9 @@ export const schemaDocuments = [
       },
       "target_group": {
         "description": "The variant's audiences (replaces the parent's); at least one.",
-        "type": "array",
-        "minItems": 1,
         "allOf": [
           {
-            "$ref": "common.schema.json#/$defs/TargetGroup"
+            "$ref": "common.schema.json#/$defs/NonEmptyTargetGroup"
           }
         ]
       },
@@ -1843,7 +1850,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/op.publish.request.schema.json",
     "title": "PublishRequest",
-    "description": "Make a private distribution public (visibility private -> public) and emit distribution.published. Already public: 409 ILLEGAL_TRANSITION; missing what a public page needs: 409 PUBLISH_REQUIREMENTS_UNMET. Subject: course_distribution.<tenant_id>.publish.",
+    "description": "Make a private distribution public (visibility private -> public) and emit distribution.published. Publishing needs a non-empty description, seo.meta_title and seo.meta_description (else 409 PUBLISH_REQUIREMENTS_UNMET, details name the missing fields). Publishing one that is already public is an idempotent repeat: 200 with the distribution unchanged, no event. Subject: course_distribution.<tenant_id>.publish.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -1926,7 +1933,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/op.unpublish.request.schema.json",
     "title": "UnpublishRequest",
-    "description": "Take a public distribution offline (visibility public -> private) and emit distribution.unpublished. Already private: 409 ILLEGAL_TRANSITION. Subject: course_distribution.<tenant_id>.unpublish.",
+    "description": "Take a public distribution offline (visibility public -> private) with a reason and emit distribution.unpublished. Unpublishing one that is already private is an idempotent repeat: 200 with the distribution unchanged, no event. Subject: course_distribution.<tenant_id>.unpublish.",
     "type": "object",
     "additionalProperties": false,
     "required": [

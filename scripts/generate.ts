@@ -60,9 +60,30 @@ async function renderTypes(schemas: SchemaFile[]): Promise<string> {
     $refOptions: { resolve: { http: false } } as never,
   });
   // The synthetic root itself is not part of the contract.
-  const withoutRoot = body.replace(/export interface AllSchemas \{[\s\S]*?\n\}\n/, '');
+  const withoutRoot = mergeNumberedDuplicates(body.replace(/export interface AllSchemas \{[\s\S]*?\n\}\n/, ''));
   const map = typed.map((s) => `  ${JSON.stringify(s.name)}: ${typeNameOf(s)};`).join('\n');
   return `${withoutRoot}\n/** Schema name (file name without .schema.json) -> the type its documents have. */\nexport interface ContractTypes {\n${map}\n}\n`;
+}
+
+/**
+ * json-schema-to-typescript emits a definition again as `Name1`, `Name2` when it is reached through a `$ref` with
+ * sibling keywords (a description, say). Where such a copy has the same body as `Name`, drop it and use `Name`.
+ */
+function mergeNumberedDuplicates(source: string): string {
+  // A top-level declaration runs from its `export` line to the next top-level comment or export.
+  const starts = [...source.matchAll(/^(?:\/\*\*|export )/gm)].map((m) => m.index);
+  const declarations = starts.map((from, i) => source.slice(from, starts[i + 1] ?? source.length));
+  const parsed = declarations.map((text) => {
+    const m = /^export (?:type|interface) ([A-Za-z]+?)(\d*)\b([\s\S]*)$/m.exec(text);
+    return m ? { text, base: m[1]!, suffix: m[2]!, body: m[3]!.trim() } : undefined;
+  });
+  const originals = new Map(parsed.filter((d) => d && !d.suffix).map((d) => [d!.base, d!.body]));
+  const duplicates = parsed.filter((d) => d?.suffix && originals.get(d.base) === d.body);
+  let result = declarations
+    .filter((text, i) => !duplicates.includes(parsed[i]) && !(text.startsWith('/**') && duplicates.includes(parsed[i + 1])))
+    .join('');
+  for (const d of duplicates) result = result.replace(new RegExp(`\\b${d!.base}${d!.suffix}\\b`, 'g'), d!.base);
+  return result;
 }
 
 function renderSchemas(schemas: SchemaFile[]): string {

@@ -59,7 +59,7 @@ t.test('when a private nats-server is stopped and restarted, then clients reconn
   await server.stop();
   await server.restart();
   t.ok(await reconnected, 'the client reported a reconnect');
-  const sub = nc.subscribe('ping', { max: 1, callback: (_e, m) => m.respond('pong') });
+  const sub = nc.subscribe('ping', { max: 1, callback: (_e, m) => void m.respond('pong') });
   const reply = await nc.request('ping', '', { timeout: 5000 });
   t.equal(reply.string(), 'pong');
   sub.unsubscribe();

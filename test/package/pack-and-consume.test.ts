@@ -3,7 +3,7 @@
  * downstream team would, and type-checks and runs a consumer against it. Needs the npm registry or a warm npm cache
  * for ajv and ajv-formats.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,8 +50,9 @@ function run(command: string, args: string[], cwd: string): Promise<Run> {
   });
 }
 
-function explain(step: string, r: Run): string {
-  return `${step} exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+/** Asserts that a step exited 0; its output shows up only when it did not. */
+function succeeded(t: Test, step: string, r: Run): boolean {
+  return t.equal(r.code, 0, `${step} succeeds`, { stdout: r.stdout, stderr: r.stderr });
 }
 
 interface PackResult {
@@ -68,7 +69,7 @@ t.test('when the package is packed, then prepack builds it and the tarball carri
   const destination = join(work, 'pack');
   mkdirSync(destination);
   const r = await run(NPM, ['pack', '--json', '--pack-destination', destination], PACKAGE_DIR);
-  if (!t.equal(r.code, 0, explain('npm pack', r))) return;
+  if (!succeeded(t, 'npm pack', r)) return;
   const results = JSON.parse(r.stdout) as PackResult[];
   t.equal(results.length, 1);
   packed = results[0];
@@ -191,15 +192,15 @@ t.test('when a scratch project installs the tarball, then a strict consumer type
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
 
   const install = await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
-  if (!t.equal(install.code, 0, explain('npm install', install))) return;
+  if (!succeeded(t, 'npm install', install)) return;
   const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   t.match(manifest.dependencies, { '@course-distribution/contracts': /contracts-.*\.tgz$/ }, 'installed from the tarball');
 
   const tsc = await run(process.execPath, [TSC, '-p', join(project, 'tsconfig.json')], project);
-  if (!t.equal(tsc.code, 0, explain('tsc', tsc))) return;
+  if (!succeeded(t, 'tsc', tsc)) return;
 
   const node = await run(process.execPath, [join(project, 'out', 'consumer.js')], project);
-  if (!t.equal(node.code, 0, explain('node consumer.js', node))) return;
+  if (!succeeded(t, 'node consumer.js', node)) return;
   const lines = node.stdout.trim().split('\n');
   t.same(lines, [
     'valid: distribution.published alternativen-banken-privatpersonen [neobanken,fintech,alternativen]',
