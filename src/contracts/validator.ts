@@ -58,7 +58,7 @@ export function createContractValidator(options: ContractValidatorOptions = {}):
   }
 
   function parse<N extends SchemaName>(name: N, body: Uint8Array | string): Validated<ContractTypes[N]> {
-    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const size = typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength;
     if (size > maxBytes) {
       return { ok: false, kind: 'too_large', issues: [{ path: '', reason: `body is ${size} bytes, over the limit of ${maxBytes}` }] };
     }

@@ -1,0 +1,61 @@
+/**
+ * The errors the service reports, one code per condition (CONTRACT.md, "Replies and errors").
+ * Domain decisions return rejections as values; anything that crosses a boundary throws a ServiceFailure,
+ * and the reply layer maps it to the services-framework headers and the `{"error": {...}}` body.
+ */
+import type { ErrorBody } from '../generated/types.js';
+
+export type ErrorCode = ErrorBody['code'];
+export type ErrorDetails = ErrorBody['details'];
+export type ErrorStatus = 400 | 404 | 409 | 413 | 500 | 503;
+
+/** The reply status of each error code. */
+export const STATUS_OF_CODE: Record<ErrorCode, ErrorStatus> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNKNOWN_OPERATION: 400,
+  BAD_TENANT: 400,
+  NOT_FOUND: 404,
+  SLUG_TAKEN: 409,
+  ILLEGAL_TRANSITION: 409,
+  PUBLISH_REQUIREMENTS_UNMET: 409,
+  VERSION_CONFLICT: 409,
+  PARENT_DELETED: 409,
+  HAS_VARIANTS: 409,
+  VARIANT_OF_VARIANT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  SHUTTING_DOWN: 503,
+  INTERNAL: 500,
+};
+
+/** A refusal decided by the rules: returned as a value, never thrown, by the pure domain. */
+export interface Rejection {
+  code: ErrorCode;
+  message: string;
+  details?: ErrorDetails;
+}
+
+/** A failure that ends a request or a message with a known code. */
+export class ServiceFailure extends Error {
+  override name = 'ServiceFailure';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): ErrorStatus {
+    return STATUS_OF_CODE[this.code];
+  }
+
+  static from(rejection: Rejection): ServiceFailure {
+    return new ServiceFailure(rejection.code, rejection.message, rejection.details);
+  }
+}
