@@ -1,0 +1,166 @@
+/**
+ * View and enrollment-click counting by group commit: requests that arrive together are counted in one
+ * transaction (one UPDATE for the whole batch, one outbox row per distribution), and each request is answered
+ * only after that transaction commits, so an acknowledged view is a counted view; a failed batch fails every
+ * request in it, and none of them is counted.
+ *
+ * Each distribution gets one aggregate event per flush carrying its new total (never one per click); its
+ * referrer_category / cta_type is the most frequent one in that flush. No PII is stored or emitted: only counts.
+ *
+ * Counters do not pass through the distribution mailbox: an increment commutes with every other command, is
+ * applied in SQL (`count = count + n`) and leaves row_version alone, so it never conflicts with an editor.
+ */
+import type { CtaType, ReferrerCategory } from '../../generated/types.js';
+import type { EventDraft } from '../domain/distribution.js';
+import { ServiceFailure } from '../errors.js';
+import type { ServiceDeps } from './deps.js';
+import { recordEvents } from './record-events.js';
+import { toServiceFailure } from './run-command.js';
+
+export type CounterKind = 'views' | 'clicks';
+
+export interface CounterOptions {
+  kind: CounterKind;
+  /** How long a lone request waits for company before its batch is flushed. Under load batches form by themselves. */
+  flushIntervalMs: number;
+  maxBatch: number;
+}
+
+export interface Counter {
+  /** Counts one view/click; resolves with the distribution's committed total as of this one. */
+  add(tenantId: string, id: string, category: string): Promise<number>;
+  /** Flushes what is queued and resolves when nothing is left in flight. */
+  stop(): Promise<void>;
+}
+
+interface Pending {
+  tenantId: string;
+  id: string;
+  category: string;
+  resolve: (total: number) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Group {
+  tenantId: string;
+  id: string;
+  items: Pending[];
+}
+
+interface UpdatedRow {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  total: string | number;
+}
+
+const COLUMN: Record<CounterKind, string> = { views: 'view_count', clicks: 'enrollment_count' };
+
+function draftFor(kind: CounterKind, row: UpdatedRow, total: number, at: string, category: string): EventDraft {
+  switch (kind) {
+    case 'views':
+      return {
+        type: 'distribution.viewed',
+        payload: { distribution_id: row.id, slug: row.slug, view_count: total, viewed_at: at, referrer_category: category as ReferrerCategory },
+      };
+    case 'clicks':
+      return {
+        type: 'distribution.enrollment_clicked',
+        payload: { distribution_id: row.id, slug: row.slug, enrollment_count: total, clicked_at: at, cta_type: category as CtaType },
+      };
+  }
+}
+
+function mostFrequent(items: readonly Pending[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
+  return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+}
+
+export function createCounter(deps: ServiceDeps, options: CounterOptions): Counter {
+  const column = COLUMN[options.kind];
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+  let stopping = false;
+
+  function schedule(): void {
+    if (flushing) return; // the running flush loops until the queue is empty
+    if (queue.length >= options.maxBatch || options.flushIntervalMs === 0) start();
+    else timer ??= setTimeout(start, options.flushIntervalMs);
+  }
+
+  function start(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    flushing ??= (async () => {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, options.maxBatch);
+        queue = queue.slice(batch.length);
+        await flush(batch);
+      }
+    })().finally(() => {
+      flushing = undefined;
+      if (queue.length > 0) schedule(); // added between the loop's last check and here
+    });
+  }
+
+  async function flush(batch: Pending[]): Promise<void> {
+    const groups = new Map<string, Group>();
+    for (const item of batch) {
+      const key = `${item.tenantId}\u0000${item.id}`;
+      const group = groups.get(key) ?? { tenantId: item.tenantId, id: item.id, items: [] };
+      group.items.push(item);
+      groups.set(key, group);
+    }
+    // Rows are locked in id order by every batch, so two instances' batches cannot deadlock.
+    const ordered = [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const increments = ordered.map((g) => ({ tenant_id: g.tenantId, id: g.id, n: g.items.length }));
+    try {
+      const now = deps.now().toISOString();
+      const flushContext = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
+      const rows = await deps.orm.em.fork().transactional(async (em) => {
+        const updated = await em.getConnection().execute<UpdatedRow[]>(
+          `update distribution d set ${column} = d.${column} + v.n
+             from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint)
+            where d.tenant_id = v.tenant_id and d.id = v.id and d.deleted_at is null
+           returning d.id, d.tenant_id, d.slug, d.${column} as total`,
+          [JSON.stringify(increments)],
+        );
+        for (const row of updated) {
+          const group = groups.get(`${row.tenant_id}\u0000${row.id}`)!;
+          const draft = draftFor(options.kind, row, Number(row.total), now, mostFrequent(group.items));
+          await recordEvents(deps, em, { ...flushContext, tenantId: row.tenant_id }, [draft], now);
+        }
+        return updated;
+      });
+      const totals = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.id}`, Number(r.total)]));
+      for (const [key, group] of groups) {
+        const total = totals.get(key);
+        group.items.forEach((item, index) => {
+          if (total === undefined) item.reject(new ServiceFailure('NOT_FOUND', `distribution ${item.id} does not exist in this tenant`, { id: item.id }));
+          else item.resolve(total - (group.items.length - 1 - index));
+        });
+      }
+    } catch (err) {
+      const failure = toServiceFailure(err);
+      if (!(failure instanceof ServiceFailure)) deps.log.error({ err, kind: options.kind }, 'counter flush failed');
+      for (const item of batch) item.reject(failure);
+    }
+  }
+
+  return {
+    add(tenantId, id, category) {
+      if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
+      return new Promise<number>((resolve, reject) => {
+        queue.push({ tenantId, id, category, resolve, reject });
+        schedule();
+      });
+    },
+    async stop() {
+      stopping = true;
+      if (queue.length > 0) start();
+      await flushing;
+    },
+  };
+}

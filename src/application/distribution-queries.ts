@@ -1,0 +1,70 @@
+/**
+ * The read operations. They read committed state directly (they do not queue behind writes in the mailbox) and
+ * see only the caller's tenant: a distribution of another tenant is reported exactly like a missing one.
+ */
+import type { Distribution, GetBySlugRequest, GetRequest, ListRequest, ListResponse } from '../../generated/types.js';
+import { toResource } from '../domain/distribution.js';
+import { ServiceFailure } from '../errors.js';
+import { findLiveById, findLiveBySlug, listLive } from '../persistence/distribution-repository.js';
+import { isDatabaseUnavailable } from '../persistence/db-errors.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { notFound } from './distribution-commands.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+async function read<T>(deps: ServiceDeps, query: (em: ReturnType<ServiceDeps['orm']['em']['fork']>) => Promise<T>): Promise<T> {
+  try {
+    return await query(deps.orm.em.fork());
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw new ServiceFailure('UNAVAILABLE', 'the database is unavailable; retry later', undefined, { cause: err });
+    throw err;
+  }
+}
+
+export function getOne(deps: ServiceDeps, context: RequestContext, request: GetRequest): Promise<Distribution> {
+  return read(deps, async (em) => {
+    const loaded = await findLiveById(em, context.tenantId, request.id);
+    if (!loaded) throw notFound(request.id);
+    return toResource(loaded.state, loaded.rowVersion);
+  });
+}
+
+export function getBySlug(deps: ServiceDeps, context: RequestContext, request: GetBySlugRequest): Promise<Distribution> {
+  return read(deps, async (em) => {
+    const loaded = await findLiveBySlug(em, context.tenantId, request.slug);
+    if (!loaded) throw new ServiceFailure('NOT_FOUND', `no distribution with slug "${request.slug}" in this tenant`, { slug: request.slug });
+    return toResource(loaded.state, loaded.rowVersion);
+  });
+}
+
+/** Cursors are opaque to callers: base64url of the last id of the previous page. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof decoded.after === 'string' && /^dist_[0-9A-Za-z]{1,64}$/.test(decoded.after)) return decoded.after;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new ServiceFailure('VALIDATION_FAILED', 'cursor is not one this service issued', [{ path: '/cursor', reason: 'not a cursor from next_cursor' }]);
+}
+
+export function listPage(deps: ServiceDeps, context: RequestContext, request: ListRequest): Promise<ListResponse> {
+  const afterId = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  return read(deps, async (em) => {
+    const page = await listLive(em, context.tenantId, {
+      courseId: request.course_id,
+      visibility: request.visibility,
+      targetGroup: request.target_group,
+      derivedFrom: request.derived_from,
+      afterId,
+      limit: request.limit ?? DEFAULT_PAGE_SIZE,
+    });
+    const items = page.items.map((d) => toResource(d.state, d.rowVersion));
+    const last = items.at(-1);
+    return { items, next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+  });
+}

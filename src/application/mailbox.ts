@@ -1,0 +1,59 @@
+/**
+ * The actor mailbox: work for one key (a distribution id) runs one item at a time, in arrival order; work for
+ * different keys runs concurrently. The number of items waiting or running is bounded: past `maxPending`,
+ * `run` refuses at once with OVERLOADED (503, safe to retry) instead of queueing without limit.
+ * `stop()` refuses new work (SHUTTING_DOWN) and resolves when everything accepted has finished.
+ */
+import { ServiceFailure } from '../errors.js';
+
+export interface MailboxOptions {
+  maxPending: number;
+}
+
+export interface Mailbox {
+  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Items accepted and not yet finished. */
+  readonly pending: number;
+  stop(): Promise<void>;
+}
+
+export function createMailbox(options: MailboxOptions): Mailbox {
+  /** The last item of each key's queue; a new item starts when it settles. */
+  const tails = new Map<string, Promise<void>>();
+  let pending = 0;
+  let stopping = false;
+  let idle: (() => void) | undefined;
+
+  function run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
+    if (pending >= options.maxPending) {
+      return Promise.reject(new ServiceFailure('OVERLOADED', `more than ${options.maxPending} requests are in progress; retry shortly`));
+    }
+    pending++;
+    const previous = tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+      pending--;
+      if (pending === 0) idle?.();
+    });
+    return result;
+  }
+
+  return {
+    run,
+    get pending() {
+      return pending;
+    },
+    stop() {
+      stopping = true;
+      if (pending === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => (idle = resolve));
+    },
+  };
+}

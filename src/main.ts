@@ -1,0 +1,31 @@
+/** Process entry: load config, create the app, start it; SIGTERM/SIGINT stop it gracefully. */
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): kept running'));
+
+const app = await createApp(config, { log });
+try {
+  await app.start();
+} catch (err) {
+  log.fatal({ err }, 'could not start');
+  await app.stop();
+  process.exit(1);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'stopping');
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * The request/reply API on the NATS services framework (`course_distribution`, answering $SRV.PING/INFO/STATS).
+ * One endpoint per operation on `course_distribution.*.<operation>`; the tenant is the subject's second token.
+ * Per request: tenant check (400) -> size, JSON and schema check (413/400) -> use case -> reply after commit.
+ * A request to an operation that does not exist gets 400 UNKNOWN_OPERATION from a catch-all subscription.
+ * Handlers never reject: the framework calls them without awaiting, and an unhandled rejection ends the process.
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import type { Logger } from 'pino';
+import { schemaIds, type SchemaName } from '../../generated/schemas.js';
+import { OPERATIONS, type Operation } from '../contracts/event-types.js';
+import { formatIssues, type ContractValidator } from '../contracts/validator.js';
+import type { IdPrefix, RequestContext } from '../application/deps.js';
+import type { OperationHandlers } from '../application/operations.js';
+import { ServiceFailure } from '../errors.js';
+import { INTERNAL_FAILURE, replyFailure, replyJson } from './replies.js';
+import { commandEndpointSubject, isValidTenantId, OPS_TOKEN, parseCommandSubject, SERVICE_NAME, withPrefix } from './subjects.js';
+
+export interface CommandServiceOptions {
+  nc: NatsConnection;
+  log: Logger;
+  validator: ContractValidator;
+  operations: OperationHandlers;
+  newId: (prefix: IdPrefix) => string;
+  version: string;
+  subjectPrefix: string;
+  queueGroup: string;
+}
+
+export interface CommandService {
+  service: Service;
+  stop(): Promise<void>;
+}
+
+export async function startCommandService(options: CommandServiceOptions): Promise<CommandService> {
+  const { nc, log, validator, subjectPrefix } = options;
+  const service = await new Svcm(nc).add({
+    name: SERVICE_NAME,
+    version: options.version,
+    description: 'Course landing pages (distributions): commands and queries per tenant; events on JetStream stream DISTRIBUTION.',
+    queue: options.queueGroup,
+    metadata: { subject_prefix: subjectPrefix },
+  });
+
+  for (const operation of OPERATIONS) {
+    service.addEndpoint(operation, {
+      subject: commandEndpointSubject(subjectPrefix, operation),
+      metadata: {
+        request_schema: schemaIds[`op.${operation}.request`],
+        response_schema: schemaIds[`op.${operation}.response`],
+        error_schema: schemaIds.error,
+      },
+      handler: (err, msg) => {
+        if (err) return void log.error({ err, operation }, 'endpoint stopped with an error');
+        void handle(operation, msg);
+      },
+    });
+  }
+
+  const known = new Set<string>(OPERATIONS);
+  // Sees every command subject (in its own queue group, so once per request across instances) and answers only
+  // the ones no endpoint serves; operator subjects (ops.) belong to the operator endpoints.
+  const unknown: Subscription = nc.subscribe(withPrefix(subjectPrefix, `${SERVICE_NAME}.*.*`), {
+    queue: `${options.queueGroup}_unknown_operation`,
+    callback: (err, msg) => {
+      if (err) return;
+      const parsed = parseCommandSubject(subjectPrefix, msg.subject);
+      if (!parsed || known.has(parsed.operation) || parsed.tenant === OPS_TOKEN || !msg.reply) return;
+      replyFailure(msg, new ServiceFailure('UNKNOWN_OPERATION', `unknown operation "${parsed.operation}"; operations: ${OPERATIONS.join(', ')}`));
+    },
+  });
+
+  async function handle<O extends Operation>(operation: O, msg: ServiceMsg): Promise<void> {
+    const started = performance.now();
+    const tenant = parseCommandSubject(subjectPrefix, msg.subject)?.tenant ?? '';
+    try {
+      if (!isValidTenantId(tenant)) {
+        throw new ServiceFailure('BAD_TENANT', `"${tenant}" is not a valid tenant id (^[a-z0-9][a-z0-9_-]{0,62}$, not "ops")`);
+      }
+      const request = validator.parse(`op.${operation}.request` as SchemaName, msg.data);
+      if (!request.ok) {
+        const code = request.kind === 'too_large' ? 'PAYLOAD_TOO_LARGE' : request.kind === 'schema' ? 'VALIDATION_FAILED' : 'BAD_REQUEST';
+        throw new ServiceFailure(code, formatIssues(request.issues), request.issues);
+      }
+      const body = request.value as { correlation_id?: string };
+      const context: RequestContext = {
+        tenantId: tenant,
+        correlationId: body.correlation_id ?? options.newId('corr'),
+        commandId: options.newId('cmd'),
+      };
+      const handler = options.operations[operation] as (c: RequestContext, r: unknown) => Promise<unknown>;
+      const response = await handler(context, request.value);
+      replyJson(msg, response);
+      log.debug({ operation, tenant, command_id: context.commandId, ms: performance.now() - started }, 'request served');
+    } catch (err) {
+      const failure = err instanceof ServiceFailure ? err : INTERNAL_FAILURE();
+      if (failure.status >= 500) log.error({ err, operation, tenant }, 'request failed');
+      else log.debug({ operation, tenant, code: failure.code }, 'request refused');
+      try {
+        replyFailure(msg, failure);
+      } catch (replyErr) {
+        log.warn({ err: replyErr, operation }, 'could not send the error reply');
+      }
+    }
+  }
+
+  return {
+    service,
+    async stop() {
+      unknown.unsubscribe();
+      await service.stop();
+    },
+  };
+}
+
+export type { Msg };

@@ -1,0 +1,26 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+
+/**
+ * Connects to NATS and keeps reconnecting forever: the client's default (10 attempts x 2 s) closes the
+ * connection for good after about 20 s of outage. Connection state changes are logged.
+ */
+export async function connectNats(config: Config['nats'], log: Logger, name = 'course-distribution'): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: config.url,
+    name,
+    user: config.user,
+    pass: config.password,
+    inboxPrefix: config.inboxPrefix,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'ping') continue;
+      log.info({ nats_status: status.type, data: 'data' in status ? status.data : undefined }, 'nats connection status');
+    }
+  })();
+  return nc;
+}

@@ -1,0 +1,107 @@
+/**
+ * Reads and writes of the distribution table. Every function takes the EntityManager of the caller's transaction
+ * and scopes by tenant; deleted rows are invisible except where a function says otherwise.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DistributionState } from '../domain/distribution.js';
+import { DistributionEntity } from './entities/distribution.entity.js';
+import { fromRow, toNewRow, toRowChanges, type LoadedDistribution } from './distribution-rows.js';
+
+export type { LoadedDistribution };
+
+/** Thrown when a versioned update finds another row version: someone else changed the row meanwhile. */
+export class ConcurrentChangeError extends Error {
+  override name = 'ConcurrentChangeError';
+  constructor(readonly distributionId: string) {
+    super(`distribution ${distributionId} was changed concurrently`);
+  }
+}
+
+export async function findLiveById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  const row = await em.findOne(DistributionEntity, { id, tenantId, deletedAt: null });
+  return row ? fromRow(row) : null;
+}
+
+/** Includes deleted rows: a variant request must tell "parent deleted" (409) from "no such parent" (404). */
+export async function findAnyById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  const row = await em.findOne(DistributionEntity, { id, tenantId });
+  return row ? fromRow(row) : null;
+}
+
+export async function findLiveBySlug(em: EntityManager, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
+  const row = await em.findOne(DistributionEntity, { tenantId, slug, deletedAt: null });
+  return row ? fromRow(row) : null;
+}
+
+export async function findLiveVariants(em: EntityManager, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
+  const rows = await em.find(DistributionEntity, { tenantId, derivedFrom: parentId, deletedAt: null }, { orderBy: { id: 'asc' } });
+  return rows.map(fromRow);
+}
+
+/** Live distributions of a course, in every tenant (CourseFactory's course ids are global). */
+export async function findLiveByCourse(em: EntityManager, courseId: string): Promise<LoadedDistribution[]> {
+  const rows = await em.find(DistributionEntity, { courseId, deletedAt: null }, { orderBy: { id: 'asc' } });
+  return rows.map(fromRow);
+}
+
+export interface ListFilter {
+  courseId?: string;
+  visibility?: 'private' | 'public';
+  targetGroup?: string;
+  derivedFrom?: string;
+  /** Exclusive lower bound of the id (keyset paging; ULIDs sort by creation time). */
+  afterId?: string;
+  limit: number;
+}
+
+/** One page of live distributions in id order; asks for one extra row to know whether another page exists. */
+export async function listLive(em: EntityManager, tenantId: string, filter: ListFilter): Promise<{ items: LoadedDistribution[]; hasMore: boolean }> {
+  const rows = await em.find(
+    DistributionEntity,
+    {
+      tenantId,
+      deletedAt: null,
+      ...(filter.courseId !== undefined && { courseId: filter.courseId }),
+      ...(filter.visibility !== undefined && { visibility: filter.visibility }),
+      ...(filter.targetGroup !== undefined && { targetGroup: { $contains: [filter.targetGroup] } }),
+      ...(filter.derivedFrom !== undefined && { derivedFrom: filter.derivedFrom }),
+      ...(filter.afterId !== undefined && { id: { $gt: filter.afterId } }),
+    },
+    { orderBy: { id: 'asc' }, limit: filter.limit + 1 },
+  );
+  return { items: rows.slice(0, filter.limit).map(fromRow), hasMore: rows.length > filter.limit };
+}
+
+/** Live slugs of a tenant equal to `base` or `base-<n>`: what an auto-generated slug must avoid. */
+export async function findTakenSlugs(em: EntityManager, tenantId: string, base: string): Promise<Set<string>> {
+  const rows = await em
+    .getConnection()
+    .execute<{ slug: string }[]>(
+      `select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`,
+      [tenantId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`],
+    );
+  return new Set(rows.map((r) => r.slug));
+}
+
+export async function insertDistribution(em: EntityManager, state: DistributionState): Promise<void> {
+  await em.insert(DistributionEntity, toNewRow(state));
+}
+
+/**
+ * Writes the new state if the row still has `expectedRowVersion` (and bumps it); otherwise throws
+ * ConcurrentChangeError. Returns the new row version.
+ */
+export async function updateDistribution(
+  em: EntityManager,
+  state: DistributionState,
+  expectedRowVersion: number,
+  audit: { deletedBy?: string } = {},
+): Promise<number> {
+  const changed = await em.nativeUpdate(
+    DistributionEntity,
+    { id: state.id, tenantId: state.tenant_id, rowVersion: expectedRowVersion },
+    { ...toRowChanges(state), ...(audit.deletedBy !== undefined && { deletedBy: audit.deletedBy }), rowVersion: expectedRowVersion + 1 },
+  );
+  if (changed !== 1) throw new ConcurrentChangeError(state.id);
+  return expectedRowVersion + 1;
+}

@@ -1,0 +1,26 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/**
+ * An event waiting to be published (or kept after publishing for `OUTBOX_RETENTION`). Written in the same
+ * transaction as the change it announces; the relay publishes rows in `id` order with Nats-Msg-Id = eventId.
+ */
+export const OutboxEventEntity = defineEntity({
+  name: 'OutboxEvent',
+  tableName: 'outbox_event',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    eventId: p.string().columnType('text').unique(),
+    eventType: p.string().columnType('text'),
+    /** Subject without any deployment prefix: `<event type>.<distribution id>`. */
+    subject: p.string().columnType('text'),
+    aggregateId: p.string().columnType('text'),
+    tenantId: p.string().columnType('text'),
+    envelope: p.json<Record<string, unknown>>().columnType('jsonb'),
+    createdAt: p.datetime().columnType('timestamptz'),
+    publishedAt: p.datetime().columnType('timestamptz').nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.string().columnType('text').nullable(),
+  },
+});
+
+export type OutboxEventRow = InferEntity<typeof OutboxEventEntity>;

@@ -1,0 +1,54 @@
+import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { DistributionEntity } from './entities/distribution.entity.js';
+import { IdempotencyRecordEntity } from './entities/idempotency-record.entity.js';
+import { OutboxEventEntity } from './entities/outbox-event.entity.js';
+import { migrationsList } from './migrations/index.js';
+
+export type { EntityManager };
+export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity];
+
+/** Key of the PostgreSQL advisory lock that serialises migrations across instances starting at once. */
+export const MIGRATION_LOCK_KEY = 7_262_001;
+
+export async function createOrm(config: Pick<Config, 'databaseUrl' | 'db'>): Promise<MikroORM> {
+  return MikroORM.init({
+    clientUrl: config.databaseUrl,
+    entities,
+    extensions: [Migrator],
+    pool: { min: 0, max: config.db.poolMax },
+    driverOptions: {
+      // knex waits 60 s for a pooled connection by default, which hides an outage; fail fast instead (-> 503).
+      acquireConnectionTimeout: config.db.acquireTimeoutMs,
+      connection: { statement_timeout: config.db.statementTimeoutMs, application_name: 'course-distribution' },
+    },
+    migrations: {
+      migrationsList,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    allowGlobalContext: false,
+    discovery: { warnWhenNoEntities: false },
+  });
+}
+
+/**
+ * Runs pending migrations while holding a PostgreSQL advisory lock on a dedicated connection, so instances that
+ * start together migrate one after the other (MikroORM takes no lock of its own). Returns the names applied.
+ */
+export async function migrate(orm: MikroORM, databaseUrl: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'course-distribution-migrate' });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end().catch(() => undefined);
+  }
+}
