@@ -21,7 +21,9 @@ export interface Config {
   mailbox: { maxPending: number };
   /** Attempts of a command that meets a concurrent change (row version) before it answers 409. */
   commandMaxAttempts: number;
-  counters: { flushIntervalMs: number; maxBatch: number };
+  counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number };
+  /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
+  readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
 }
 
@@ -70,8 +72,13 @@ export function loadConfig(env: Env = process.env): Config {
     mailbox: { maxPending: integer('MAILBOX_MAX_PENDING', 10_000, 1, 1_000_000) },
     commandMaxAttempts: integer('COMMAND_MAX_ATTEMPTS', 4, 1, 20),
     counters: {
-      flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 10, 0, 10_000),
+      flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 5, 0, 10_000),
       maxBatch: integer('COUNTER_MAX_BATCH', 1000, 1, 100_000),
+      maxConcurrentFlushes: integer('COUNTER_MAX_CONCURRENT_FLUSHES', 4, 1, 64),
+    },
+    readCache: {
+      ttlMs: integer('READ_CACHE_TTL_MS', 1000, 0, 3_600_000),
+      maxEntries: integer('READ_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
     logLevel,
   };

@@ -14,7 +14,8 @@ import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import type { ServiceDeps } from './deps.js';
-import { recordEvents } from './record-events.js';
+import { buildEnvelope } from '../contracts/envelope.js';
+import { appendToOutbox } from '../persistence/outbox.js';
 import { toServiceFailure } from './run-command.js';
 
 export type CounterKind = 'views' | 'clicks';
@@ -24,6 +25,8 @@ export interface CounterOptions {
   /** How long a lone request waits for company before its batch is flushed. Under load batches form by themselves. */
   flushIntervalMs: number;
   maxBatch: number;
+  /** Flushes in progress at once. Batches lock their rows in id order, so concurrent flushes cannot deadlock. */
+  maxConcurrentFlushes: number;
 }
 
 export interface Counter {
@@ -81,28 +84,28 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   const column = COLUMN[options.kind];
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> | undefined;
+  const active = new Set<Promise<void>>();
   let stopping = false;
 
+  /** A full batch goes at once; otherwise what has gathered goes when the timer fires. */
   function schedule(): void {
-    if (flushing) return; // the running flush loops until the queue is empty
-    if (queue.length >= options.maxBatch || options.flushIntervalMs === 0) start();
-    else timer ??= setTimeout(start, options.flushIntervalMs);
+    if (queue.length >= options.maxBatch || options.flushIntervalMs === 0) pump();
+    else timer ??= setTimeout(pump, options.flushIntervalMs);
   }
 
-  function start(): void {
+  /** Starts flushes while there is work and a free slot; each flush takes what has gathered, up to maxBatch. */
+  function pump(): void {
     clearTimeout(timer);
     timer = undefined;
-    flushing ??= (async () => {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, options.maxBatch);
-        queue = queue.slice(batch.length);
-        await flush(batch);
-      }
-    })().finally(() => {
-      flushing = undefined;
-      if (queue.length > 0) schedule(); // added between the loop's last check and here
-    });
+    while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
+      const batch = queue.slice(0, options.maxBatch);
+      queue = queue.slice(batch.length);
+      const running: Promise<void> = flush(batch).finally(() => {
+        active.delete(running);
+        if (queue.length > 0) schedule();
+      });
+      active.add(running);
+    }
   }
 
   async function flush(batch: Pending[]): Promise<void> {
@@ -120,18 +123,19 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       const now = deps.now().toISOString();
       const flushContext = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
       const rows = await deps.orm.em.fork().transactional(async (em) => {
-        const updated = await em.getConnection().execute<UpdatedRow[]>(
+        const updated = await em.execute<UpdatedRow[]>(
           `update distribution d set ${column} = d.${column} + v.n
              from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint)
             where d.tenant_id = v.tenant_id and d.id = v.id and d.deleted_at is null
            returning d.id, d.tenant_id, d.slug, d.${column} as total`,
           [JSON.stringify(increments)],
         );
-        for (const row of updated) {
+        const envelopes = updated.map((row) => {
           const group = groups.get(`${row.tenant_id}\u0000${row.id}`)!;
           const draft = draftFor(options.kind, row, Number(row.total), now, mostFrequent(group.items));
-          await recordEvents(deps, em, { ...flushContext, tenantId: row.tenant_id }, [draft], now);
-        }
+          return buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: row.tenant_id, causationId: flushContext.commandId, correlationId: flushContext.correlationId });
+        });
+        await appendToOutbox(em, deps.validator, envelopes);
         return updated;
       });
       const totals = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.id}`, Number(r.total)]));
@@ -159,8 +163,10 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     },
     async stop() {
       stopping = true;
-      if (queue.length > 0) start();
-      await flushing;
+      while (queue.length > 0 || active.size > 0) {
+        pump();
+        await Promise.all(active);
+      }
     },
   };
 }

@@ -31,7 +31,6 @@ import {
   findAnyById,
   findLiveById,
   findLiveVariants,
-  insertDistribution,
   updateDistribution,
   type LoadedDistribution,
 } from '../persistence/distribution-repository.js';
@@ -39,7 +38,7 @@ import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
 import { recordEvents } from './record-events.js';
 import { runCommand } from './run-command.js';
-import { claimSlug } from './slugs.js';
+import { insertWithSlug } from './slugs.js';
 
 const EDITABLE_FIELDS = ['slug', 'title', 'description', 'language', 'target_group', 'seo', 'cta'] as const;
 
@@ -106,30 +105,30 @@ export async function createOne(deps: ServiceDeps, context: RequestContext, requ
     (em) =>
       idempotent(em, { tenantId: context.tenantId, operation: 'create', key: request.idempotency_key }, request, async () => {
         const now = deps.now().toISOString();
-        const { slug } = await claimSlug(em, context.tenantId, {
-          requested: request.slug,
-          generatedBase: slugFromTitle(request.title, request.language),
-        });
-        const { state, events } = createDistribution(
-          {
-            id,
-            tenant_id: context.tenantId,
-            course_id: request.course_id,
-            slug,
-            language: request.language,
-            title: request.title,
-            description: request.description,
-            target_group: request.target_group,
-            seo: request.seo,
-            cta: request.cta,
-          },
-          now,
+        const { state, events } = await insertWithSlug(
+          em,
+          context.tenantId,
+          { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) },
+          (slug) =>
+            createDistribution(
+              {
+                id,
+                tenant_id: context.tenantId,
+                course_id: request.course_id,
+                slug,
+                language: request.language,
+                title: request.title,
+                description: request.description,
+                target_group: request.target_group,
+                seo: request.seo,
+                cta: request.cta,
+              },
+              now,
+            ),
         );
-        await insertDistribution(em, state);
         await recordEvents(deps, em, context, events, now);
         return toResource(state, 1);
       }),
-    { slugGenerated: request.slug === undefined },
   );
 }
 
@@ -199,25 +198,27 @@ export function createVariant(deps: ServiceDeps, context: RequestContext, reques
         const generatedBase = request.title
           ? slugFromTitle(request.title, parent.state.language)
           : slugFromTitle(`${parent.state.slug} ${request.target_group.join(' ')}`, parent.state.language);
-        const { slug } = await claimSlug(em, context.tenantId, { requested: request.slug, generatedBase });
-        const derived = deriveVariant(
-          parent.state,
-          {
-            id: deps.newId('dist'),
-            slug,
-            target_group: request.target_group,
-            title: request.title,
-            description: request.description,
-            seo: request.seo,
-            cta: request.cta,
-          },
-          now,
-        );
-        if (!derived.ok) throw ServiceFailure.from(derived.rejection);
-        await insertDistribution(em, derived.state);
+        const childId = deps.newId('dist');
+        const derive = (slug: string) => {
+          const derived = deriveVariant(
+            parent.state,
+            {
+              id: childId,
+              slug,
+              target_group: request.target_group,
+              title: request.title,
+              description: request.description,
+              seo: request.seo,
+              cta: request.cta,
+            },
+            now,
+          );
+          if (!derived.ok) throw ServiceFailure.from(derived.rejection);
+          return derived;
+        };
+        const derived = await insertWithSlug(em, context.tenantId, { requested: request.slug, generatedBase }, derive);
         await recordEvents(deps, em, context, derived.events, now);
         return toResource(derived.state, 1);
       }),
-    { slugGenerated: request.slug === undefined },
   );
 }

@@ -8,6 +8,7 @@ import { ServiceFailure } from '../errors.js';
 import { findLiveById, findLiveBySlug, listLive } from '../persistence/distribution-repository.js';
 import { isDatabaseUnavailable } from '../persistence/db-errors.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import type { SlugReadCache } from './slug-read-cache.js';
 import { notFound } from './distribution-commands.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -29,12 +30,16 @@ export function getOne(deps: ServiceDeps, context: RequestContext, request: GetR
   });
 }
 
-export function getBySlug(deps: ServiceDeps, context: RequestContext, request: GetBySlugRequest): Promise<Distribution> {
-  return read(deps, async (em) => {
-    const loaded = await findLiveBySlug(em, context.tenantId, request.slug);
-    if (!loaded) throw new ServiceFailure('NOT_FOUND', `no distribution with slug "${request.slug}" in this tenant`, { slug: request.slug });
-    return toResource(loaded.state, loaded.rowVersion);
-  });
+/** The hot read path of course pages: answered through the slug read cache (see slug-read-cache.ts). */
+export async function getBySlug(deps: ServiceDeps, cache: SlugReadCache, context: RequestContext, request: GetBySlugRequest): Promise<Distribution> {
+  const found = await cache.get(context.tenantId, request.slug, () =>
+    read(deps, async (em) => {
+      const loaded = await findLiveBySlug(em, context.tenantId, request.slug);
+      return loaded ? toResource(loaded.state, loaded.rowVersion) : null;
+    }),
+  );
+  if (!found) throw new ServiceFailure('NOT_FOUND', `no distribution with slug "${request.slug}" in this tenant`, { slug: request.slug });
+  return found;
 }
 
 /** Cursors are opaque to callers: base64url of the last id of the previous page. */

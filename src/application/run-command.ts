@@ -15,26 +15,20 @@ import type { ServiceDeps } from './deps.js';
 export const SLUG_CONSTRAINT = 'distribution_tenant_slug_live_uq';
 const IDEMPOTENCY_CONSTRAINT = 'idempotency_record_pkey';
 
-export interface RunOptions {
-  /** The slug was generated, not asked for: a slug claimed concurrently means "pick the next one", not 409. */
-  slugGenerated?: boolean;
-}
-
 export async function runCommand<T>(
   deps: ServiceDeps,
   key: string,
   work: (em: EntityManager) => Promise<T>,
-  options: RunOptions = {},
 ): Promise<T> {
-  return deps.mailbox.run(key, () => withRetries(deps, work, options));
+  return deps.mailbox.run(key, () => withRetries(deps, work));
 }
 
-async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Promise<T>, options: RunOptions): Promise<T> {
+async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.orm.em.fork().transactional(work);
     } catch (err) {
-      if (attempt < deps.commandMaxAttempts && isRetryable(err, options)) {
+      if (attempt < deps.commandMaxAttempts && isRetryable(err)) {
         // Jittered, growing pause so two instances that collided do not collide again in lockstep.
         await sleep(Math.random() * 5 * 2 ** attempt);
         continue;
@@ -44,12 +38,10 @@ async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Pr
   }
 }
 
-function isRetryable(err: unknown, options: RunOptions): boolean {
+function isRetryable(err: unknown): boolean {
   if (err instanceof ConcurrentChangeError || isConcurrencyConflict(err)) return true;
-  const constraint = violatedUniqueConstraint(err);
   // A concurrent request with the same idempotency key committed first: the retry finds its stored response.
-  if (constraint === IDEMPOTENCY_CONSTRAINT) return true;
-  return constraint === SLUG_CONSTRAINT && options.slugGenerated === true;
+  return violatedUniqueConstraint(err) === IDEMPOTENCY_CONSTRAINT;
 }
 
 /** Maps what a transaction threw to the contract's error codes; unknown errors stay as they are (500). */

@@ -1,27 +1,35 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Creation } from '../domain/distribution.js';
 import { slugCandidate } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import { findLiveBySlug, findTakenSlugs } from '../persistence/distribution-repository.js';
+import { findTakenSlugs, insertDistribution } from '../persistence/distribution-repository.js';
+
+/** Attempts at a generated slug within one transaction before the command is retried as a whole. */
+const GENERATED_SLUG_ATTEMPTS = 5;
 
 /**
- * The slug a new distribution gets. An explicitly requested slug must be free (else 409 SLUG_TAKEN); a generated
- * one takes the first free of base, base-2, base-3, ... A concurrent claim of the same slug still fails on the
- * unique index at commit; run-command retries generated slugs and answers 409 for requested ones.
+ * Inserts a new distribution under the slug it is entitled to, in the caller's transaction, and returns it.
+ * An explicitly requested slug must be free among the tenant's live distributions, else 409 SLUG_TAKEN.
+ * A generated one is `base` when free, else the first free of base-2, base-3, ...; a slug claimed concurrently
+ * by another transaction just means the next candidate.
  */
-export async function claimSlug(
+export async function insertWithSlug(
   em: EntityManager,
   tenantId: string,
-  request: { requested?: string; generatedBase: string },
-): Promise<{ slug: string; generated: boolean }> {
-  if (request.requested !== undefined) {
-    if (await findLiveBySlug(em, tenantId, request.requested)) {
-      throw new ServiceFailure('SLUG_TAKEN', `slug "${request.requested}" is already taken in this tenant`, { slug: request.requested });
-    }
-    return { slug: request.requested, generated: false };
+  slugs: { requested?: string; generatedBase: string },
+  build: (slug: string) => Creation,
+): Promise<Creation> {
+  if (slugs.requested !== undefined) {
+    const creation = build(slugs.requested);
+    if (await insertDistribution(em, creation.state)) return creation;
+    throw new ServiceFailure('SLUG_TAKEN', `slug "${slugs.requested}" is already taken in this tenant`, { slug: slugs.requested });
   }
-  const taken = await findTakenSlugs(em, tenantId, request.generatedBase);
-  for (let attempt = 1; ; attempt++) {
-    const slug = slugCandidate(request.generatedBase, attempt);
-    if (!taken.has(slug)) return { slug, generated: true };
+  let candidate = slugs.generatedBase;
+  for (let attempt = 1; attempt <= GENERATED_SLUG_ATTEMPTS; attempt++) {
+    const creation = build(candidate);
+    if (await insertDistribution(em, creation.state)) return creation;
+    const taken = await findTakenSlugs(em, tenantId, slugs.generatedBase);
+    for (let n = 1; taken.has(candidate); n++) candidate = slugCandidate(slugs.generatedBase, n);
   }
+  throw new ServiceFailure('VERSION_CONFLICT', `could not claim a free slug for "${slugs.generatedBase}" under concurrent creates; retry`);
 }

@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DistributionState } from '../domain/distribution.js';
 import { DistributionEntity } from './entities/distribution.entity.js';
-import { fromRow, toNewRow, toRowChanges, type LoadedDistribution } from './distribution-rows.js';
+import { fromRecord, fromRow, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
 
 export type { LoadedDistribution };
 
@@ -17,20 +17,22 @@ export class ConcurrentChangeError extends Error {
   }
 }
 
-export async function findLiveById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
-  const row = await em.findOne(DistributionEntity, { id, tenantId, deletedAt: null });
-  return row ? fromRow(row) : null;
+async function selectOne(em: EntityManager, where: string, params: unknown[]): Promise<LoadedDistribution | null> {
+  const [record] = await em.execute<DistributionRecord[]>(`select * from distribution where ${where} limit 1`, params);
+  return record ? fromRecord(record) : null;
+}
+
+export function findLiveById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  return selectOne(em, 'id = ? and tenant_id = ? and deleted_at is null', [id, tenantId]);
 }
 
 /** Includes deleted rows: a variant request must tell "parent deleted" (409) from "no such parent" (404). */
-export async function findAnyById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
-  const row = await em.findOne(DistributionEntity, { id, tenantId });
-  return row ? fromRow(row) : null;
+export function findAnyById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  return selectOne(em, 'id = ? and tenant_id = ?', [id, tenantId]);
 }
 
-export async function findLiveBySlug(em: EntityManager, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
-  const row = await em.findOne(DistributionEntity, { tenantId, slug, deletedAt: null });
-  return row ? fromRow(row) : null;
+export function findLiveBySlug(em: EntityManager, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
+  return selectOne(em, 'tenant_id = ? and slug = ? and deleted_at is null', [tenantId, slug]);
 }
 
 export async function findLiveVariants(em: EntityManager, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
@@ -74,17 +76,26 @@ export async function listLive(em: EntityManager, tenantId: string, filter: List
 
 /** Live slugs of a tenant equal to `base` or `base-<n>`: what an auto-generated slug must avoid. */
 export async function findTakenSlugs(em: EntityManager, tenantId: string, base: string): Promise<Set<string>> {
-  const rows = await em
-    .getConnection()
-    .execute<{ slug: string }[]>(
+  const rows = await em.execute<{ slug: string }[]>(
       `select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`,
       [tenantId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`],
     );
   return new Set(rows.map((r) => r.slug));
 }
 
-export async function insertDistribution(em: EntityManager, state: DistributionState): Promise<void> {
-  await em.insert(DistributionEntity, toNewRow(state));
+/**
+ * Inserts a new distribution unless its slug is taken by a live distribution of the tenant; returns whether it
+ * was inserted. A taken slug does not abort the transaction (ON CONFLICT DO NOTHING), so the caller may try another.
+ */
+export async function insertDistribution(em: EntityManager, state: DistributionState): Promise<boolean> {
+  const inserted = await em.execute<{ id: string }[]>(
+    `insert into distribution
+     select * from jsonb_populate_record(null::distribution, ?::jsonb)
+     on conflict (tenant_id, slug) where deleted_at is null do nothing
+     returning id`,
+    [JSON.stringify({ ...state, row_version: 1 })],
+  );
+  return inserted.length === 1;
 }
 
 /**

@@ -2,12 +2,69 @@
 import type { DistributionState } from '../domain/distribution.js';
 import type { DistributionRow } from './entities/distribution.entity.js';
 
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+/** MikroORM's pg driver hands timestamps out as strings, entities as Dates: both become ISO strings. */
+const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 const date = (s: string | null): Date | null => (s ? new Date(s) : null);
+
+/** A distribution row as `select *` returns it through pg (snake_case columns; bigint counters as strings). */
+export interface DistributionRecord {
+  id: string;
+  tenant_id: string;
+  course_id: string;
+  slug: string;
+  language: string;
+  title: string;
+  description: string;
+  target_group: string[];
+  visibility: 'private' | 'public';
+  version: string;
+  derived_from: string | null;
+  seo: DistributionRow['seo'];
+  cta: DistributionRow['cta'];
+  staging_url: string | null;
+  staging_deployed_at: Date | string | null;
+  view_count: string | number;
+  enrollment_count: string | number;
+  row_version: number;
+  published_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  deleted_at: Date | string | null;
+}
 
 export interface LoadedDistribution {
   state: DistributionState;
   rowVersion: number;
+}
+
+/** Reads go through plain SQL: hydrating entities costs about 4x in throughput on the hot read paths. */
+export function fromRecord(r: DistributionRecord): LoadedDistribution {
+  return {
+    rowVersion: r.row_version,
+    state: {
+      id: r.id,
+      tenant_id: r.tenant_id,
+      course_id: r.course_id,
+      slug: r.slug,
+      language: r.language,
+      title: r.title,
+      description: r.description,
+      target_group: r.target_group,
+      visibility: r.visibility,
+      version: r.version,
+      derived_from: r.derived_from,
+      seo: r.seo,
+      cta: r.cta,
+      staging_url: r.staging_url,
+      staging_deployed_at: iso(r.staging_deployed_at),
+      view_count: Number(r.view_count),
+      enrollment_count: Number(r.enrollment_count),
+      published_at: iso(r.published_at),
+      created_at: iso(r.created_at)!,
+      updated_at: iso(r.updated_at)!,
+      deleted_at: iso(r.deleted_at),
+    },
+  };
 }
 
 export function fromRow(row: DistributionRow): LoadedDistribution {
@@ -56,19 +113,5 @@ export function toRowChanges(state: DistributionState) {
     publishedAt: date(state.published_at),
     updatedAt: new Date(state.updated_at),
     deletedAt: date(state.deleted_at),
-  };
-}
-
-export function toNewRow(state: DistributionState) {
-  return {
-    ...toRowChanges(state),
-    id: state.id,
-    tenantId: state.tenant_id,
-    courseId: state.course_id,
-    derivedFrom: state.derived_from,
-    viewCount: state.view_count,
-    enrollmentCount: state.enrollment_count,
-    rowVersion: 1,
-    createdAt: new Date(state.created_at),
   };
 }

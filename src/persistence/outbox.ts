@@ -4,13 +4,12 @@
  * Each envelope is validated against its schema first: an event the contract would reject is a bug, and the
  * whole transaction fails rather than store it.
  */
-import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContractValidator } from '../contracts/validator.js';
 import { formatIssues } from '../contracts/validator.js';
 import { eventSubject } from '../contracts/envelope.js';
 import type { EventEnvelope } from '../../generated/types.js';
 import type { SchemaName } from '../../generated/schemas.js';
-import { OutboxEventEntity, type OutboxEventRow } from './entities/outbox-event.entity.js';
 
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
@@ -18,18 +17,29 @@ export class InvalidEventError extends Error {
 
 export async function appendToOutbox(em: EntityManager, validator: ContractValidator, envelopes: readonly EventEnvelope[]): Promise<void> {
   if (envelopes.length === 0) return;
-  const rows = envelopes.map((envelope): RequiredEntityData<OutboxEventRow> => {
+  const rows = envelopes.map((envelope) => {
     const checked = validator.validate(envelope.type as SchemaName, envelope);
     if (!checked.ok) throw new InvalidEventError(`${envelope.type} ${envelope.id} violates its schema: ${formatIssues(checked.issues)}`);
+    const subject = eventSubject(envelope);
     return {
-      eventId: envelope.id,
-      eventType: envelope.type,
-      subject: eventSubject(envelope),
-      aggregateId: eventSubject(envelope).slice(envelope.type.length + 1),
-      tenantId: envelope.meta.tenant_id,
-      envelope: envelope as unknown as Record<string, unknown>,
-      createdAt: new Date(envelope.timestamp),
+      event_id: envelope.id,
+      event_type: envelope.type,
+      subject,
+      aggregate_id: subject.slice(envelope.type.length + 1),
+      tenant_id: envelope.meta.tenant_id,
+      envelope,
+      created_at: envelope.timestamp,
     };
   });
-  await em.insertMany<OutboxEventRow>(OutboxEventEntity, rows);
+  // One statement for any number of events; plain SQL because entity inserts cost ~2x on this path (README).
+  await em.execute(
+    `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at)
+     select event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at
+       from rows from (jsonb_to_recordset(?::jsonb)
+              as (event_id text, event_type text, subject text, aggregate_id text, tenant_id text, envelope jsonb, created_at timestamptz))
+            with ordinality as e(event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at, position)
+      order by position`, // ids follow the order of `envelopes`: the relay publishes in id order
+    [JSON.stringify(rows)],
+    'run',
+  );
 }

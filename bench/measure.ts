@@ -1,0 +1,76 @@
+/** Closed-loop load: `concurrency` workers each run `op` back to back until `total` operations are done. */
+export interface Measurement {
+  ops: number;
+  errors: number;
+  seconds: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export async function measure(op: (i: number) => Promise<unknown>, options: { total: number; concurrency: number }): Promise<Measurement> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < options.total) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await op(i);
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { ops: latencies.length, errors, seconds, opsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  ops_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  baseline: string;
+  baseline_ops_per_s: number;
+  ratio: number;
+  target: number;
+  errors: number;
+}
+
+export function compare(scenario: string, result: Measurement, baseline: string, base: Measurement, target: number): ScenarioResult {
+  const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+  return {
+    scenario,
+    ops_per_s: round(result.opsPerSecond, 0),
+    p50_ms: round(result.p50Ms),
+    p99_ms: round(result.p99Ms),
+    baseline,
+    baseline_ops_per_s: round(base.opsPerSecond, 0),
+    ratio: round(result.opsPerSecond / base.opsPerSecond),
+    target,
+    errors: result.errors + base.errors,
+  };
+}
+
+export function printTable(results: readonly ScenarioResult[]): void {
+  const rows = results.map((r) => ({
+    scenario: r.scenario,
+    'ops/s': r.ops_per_s,
+    'p50 ms': r.p50_ms,
+    'p99 ms': r.p99_ms,
+    baseline: r.baseline,
+    'baseline ops/s': r.baseline_ops_per_s,
+    ratio: r.ratio,
+    target: `>= ${r.target}`,
+    met: r.ratio >= r.target ? 'yes' : 'NO',
+    errors: r.errors,
+  }));
+  console.table(rows);
+}

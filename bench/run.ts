@@ -1,0 +1,121 @@
+/**
+ * `npm run bench [-- --json] [-- --only <scenario>]`: benchmarks against the local PostgreSQL and NATS (or DATABASE_URL /
+ * NATS_URL). Each scenario is compared with a baseline measured in the same run, in the same process, so the
+ * ratio holds on a noisy machine even when absolute figures do not. Not part of `npm test`.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { Svcm } from '@nats-io/services';
+import { connect } from '@nats-io/transport-node';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { commandSubject } from '../src/messaging/subjects.js';
+import { compare, measure, printTable, type ScenarioResult } from './measure.js';
+
+const json = process.argv.includes('--json');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+
+const serverUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const dbName = `cd_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: serverUrl });
+await admin.connect();
+await admin.query(`create database "${dbName}"`);
+const dbUrl = new URL(serverUrl);
+dbUrl.pathname = `/${dbName}`;
+const prefix = `bench${randomBytes(3).toString('hex')}`;
+const config = loadConfig({ ...process.env, DATABASE_URL: dbUrl.toString(), NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error' });
+const app = await createApp(config, { log: pino({ level: 'error' }) });
+await app.start();
+// The load comes from its own connection, as a real caller's would; noAsyncTraces keeps the client's own cost low.
+const nc = await connect({ servers: config.nats.url, noAsyncTraces: true });
+const tenant = 'bench';
+const subject = (op: string) => commandSubject(prefix, tenant, op);
+const request = async (op: string, body: unknown) => {
+  const msg = await nc.request(subject(op), JSON.stringify(body), { timeout: 30_000 });
+  if (msg.headers?.get('Nats-Service-Error-Code')) throw new Error(msg.string());
+  return msg.json<Record<string, unknown>>();
+};
+
+// The baseline endpoint: same services framework, same connection, does nothing.
+const noopService = await new Svcm(app.nc).add({ name: 'bench_noop', version: '0.0.1', queue: 'bench_noop' });
+noopService.addEndpoint('noop', { subject: `${prefix}.noop`, handler: (_err, msg) => void msg.respond('{}') });
+const noop = () => nc.request(`${prefix}.noop`, '{}', { timeout: 30_000 });
+
+const results: ScenarioResult[] = [];
+const run = (name: string) => !only || only === name;
+
+try {
+  const ids: string[] = [];
+  const slugs: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const d = await request('create', { course_id: `course_${i}`, title: `Benchmark Kurs ${i}`, language: 'de' });
+    ids.push(d.id as string);
+    slugs.push(d.slug as string);
+  }
+  const inFlight = 100;
+  const total = Math.round(20_000 * scale);
+  await measure(() => noop(), { total: 2_000, concurrency: inFlight }); // warm-up
+  await measure((i) => request('log_view', { id: ids[i % ids.length] }), { total: 2_000, concurrency: inFlight });
+
+  if (run('log_view')) {
+    say(`log_view: ${total} requests, ${inFlight} in flight, vs the no-op endpoint`);
+    const base = await measure(() => noop(), { total, concurrency: inFlight });
+    const result = await measure((i) => request('log_view', { id: ids[i % ids.length], referrer_category: 'organic_search' }), { total, concurrency: inFlight });
+    results.push(compare('log_view (100 in flight)', result, 'no-op endpoint, same framework', base, 0.7));
+  }
+  if (run('get_by_slug')) {
+    say(`get_by_slug: ${total} requests, ${inFlight} in flight, vs the no-op endpoint`);
+    const base = await measure(() => noop(), { total, concurrency: inFlight });
+    const result = await measure((i) => request('get_by_slug', { slug: slugs[i % slugs.length] }), { total, concurrency: inFlight });
+    results.push(compare('get_by_slug (100 in flight)', result, 'no-op endpoint, same framework', base, 0.5));
+  }
+  if (run('create')) {
+    const creates = Math.round(4_000 * scale);
+    const concurrency = 16;
+    say(`create: ${creates} requests, ${concurrency} in flight, vs raw pg inserting row + outbox row in one transaction`);
+    const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: config.db.poolMax });
+    const envelope = JSON.stringify({ type: 'distribution.created', payload: { title: 'x'.repeat(40) }, meta: { tenant_id: tenant } });
+    const rawInsert = async (i: number) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const id = `dist_raw${i}${randomBytes(6).toString('hex')}`;
+        await client.query(
+          `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
+           values ($1, $2, $3, $4, 'de', $5, '', '{}', 'private', 'v1', '{}', $6, now(), now())`,
+          [id, 'raw', `course_${i}`, `raw-${id.toLowerCase().replace(/_/g, '-')}`, `Raw ${i}`, '{"label":"x","type":"primary_button"}'],
+        );
+        await client.query(
+          `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'raw', $4)`,
+          [`evt_${id}`, `distribution.created.${id}`, id, envelope],
+        );
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback');
+        throw err;
+      } finally {
+        client.release();
+      }
+    };
+    await measure(rawInsert, { total: 500, concurrency });
+    const base = await measure((i) => rawInsert(i + 1_000_000), { total: creates, concurrency });
+    const result = await measure((i) => request('create', { course_id: `course_c${i % 100}`, title: `Neuer Kurs über Geldanlage ${i}`, language: 'de' }), {
+      total: creates,
+      concurrency,
+    });
+    await pool.end();
+    results.push(compare('create (16 in flight)', result, 'raw pg: row + outbox row, one transaction', base, 0.5));
+  }
+} finally {
+  await noopService.stop();
+  await nc.drain();
+  await app.stop();
+  await admin.query(`drop database if exists "${dbName}" with (force)`);
+  await admin.end();
+}
+
+if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
+else printTable(results);
