@@ -14,8 +14,11 @@ import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import type { ServiceDeps } from './deps.js';
+import type { SchemaName } from '../../generated/schemas.js';
 import { buildEnvelope } from '../contracts/envelope.js';
-import { appendToOutbox } from '../persistence/outbox.js';
+import { formatIssues } from '../contracts/validator.js';
+import { isConcurrencyConflict } from '../persistence/db-errors.js';
+import { InvalidEventError } from '../persistence/outbox.js';
 import { toServiceFailure } from './run-command.js';
 
 export type CounterKind = 'views' | 'clicks';
@@ -53,23 +56,34 @@ interface Group {
 interface UpdatedRow {
   id: string;
   tenant_id: string;
-  slug: string;
+  slug?: string;
   total: string | number;
 }
 
 const COLUMN: Record<CounterKind, string> = { views: 'view_count', clicks: 'enrollment_count' };
+const COUNT_FIELD: Record<CounterKind, string> = { views: 'view_count', clicks: 'enrollment_count' };
+
+/** Two instances flushing the same rows can still meet a serialization failure: one quick retry. */
+async function withConflictRetry<T>(statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (err) {
+    if (!isConcurrencyConflict(err)) throw err;
+    return statement();
+  }
+}
 
 function draftFor(kind: CounterKind, row: UpdatedRow, total: number, at: string, category: string): EventDraft {
   switch (kind) {
     case 'views':
       return {
         type: 'distribution.viewed',
-        payload: { distribution_id: row.id, slug: row.slug, view_count: total, viewed_at: at, referrer_category: category as ReferrerCategory },
+        payload: { distribution_id: row.id, slug: row.slug ?? '', view_count: total, viewed_at: at, referrer_category: category as ReferrerCategory },
       };
     case 'clicks':
       return {
         type: 'distribution.enrollment_clicked',
-        payload: { distribution_id: row.id, slug: row.slug, enrollment_count: total, clicked_at: at, cta_type: category as CtaType },
+        payload: { distribution_id: row.id, slug: row.slug ?? '', enrollment_count: total, clicked_at: at, cta_type: category as CtaType },
       };
   }
 }
@@ -118,26 +132,41 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     }
     // Rows are locked in id order by every batch, so two instances' batches cannot deadlock.
     const ordered = [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const increments = ordered.map((g) => ({ tenant_id: g.tenantId, id: g.id, n: g.items.length }));
     try {
       const now = deps.now().toISOString();
-      const flushContext = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
-      const rows = await deps.orm.em.fork().transactional(async (em) => {
-        const updated = await em.execute<UpdatedRow[]>(
-          `update distribution d set ${column} = d.${column} + v.n
-             from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint)
-            where d.tenant_id = v.tenant_id and d.id = v.id and d.deleted_at is null
-           returning d.id, d.tenant_id, d.slug, d.${column} as total`,
-          [JSON.stringify(increments)],
-        );
-        const envelopes = updated.map((row) => {
-          const group = groups.get(`${row.tenant_id}\u0000${row.id}`)!;
-          const draft = draftFor(options.kind, row, Number(row.total), now, mostFrequent(group.items));
-          return buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: row.tenant_id, causationId: flushContext.commandId, correlationId: flushContext.correlationId });
-        });
-        await appendToOutbox(em, deps.validator, envelopes);
-        return updated;
+      const flush = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
+      // Each group's event is built and validated here with every field final except the two only the database
+      // knows (the slug, the new total); the statement fills those in from the row it updates.
+      const increments = ordered.map((g) => {
+        const draft = draftFor(options.kind, { id: g.id, tenant_id: g.tenantId, slug: 'pending', total: g.items.length }, g.items.length, now, mostFrequent(g.items));
+        const envelope = buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: g.tenantId, ...flush, causationId: flush.commandId });
+        const checked = deps.validator.validate(envelope.type as SchemaName, envelope);
+        if (!checked.ok) throw new InvalidEventError(`${envelope.type} violates its schema: ${formatIssues(checked.issues)}`);
+        return { tenant_id: g.tenantId, id: g.id, n: g.items.length, envelope };
       });
+      // One statement, so one round trip and atomic on its own: lock the rows in id order (concurrent flushes
+      // cannot deadlock), add the increments, append one outbox row per distribution with the new total.
+      const rows = await withConflictRetry(() =>
+        deps.orm.em.fork().execute<UpdatedRow[]>(
+          `with v as (
+             select * from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint, envelope jsonb)
+           ), locked as (
+             select d.id from distribution d join v on d.tenant_id = v.tenant_id and d.id = v.id
+              where d.deleted_at is null order by d.id for update of d
+           ), updated as (
+             update distribution d set ${column} = d.${column} + v.n
+               from v, locked where d.id = locked.id and d.id = v.id and d.tenant_id = v.tenant_id
+             returning d.id, d.tenant_id, d.${column} as total,
+               jsonb_set(jsonb_set(v.envelope, '{payload,slug}', to_jsonb(d.slug)), '{payload,${COUNT_FIELD[options.kind]}}', to_jsonb(d.${column})) as envelope
+           ), appended as (
+             insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at)
+             select envelope->>'id', envelope->>'type', (envelope->>'type') || '.' || id, id, tenant_id, envelope, (envelope->>'timestamp')::timestamptz
+               from updated order by id
+           )
+           select id, tenant_id, total from updated`,
+          [JSON.stringify(increments)],
+        ),
+      );
       const totals = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.id}`, Number(r.total)]));
       for (const [key, group] of groups) {
         const total = totals.get(key);
