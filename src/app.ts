@@ -80,7 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         subjectPrefix: config.nats.subjectPrefix,
         queueGroup: config.nats.queueGroup,
       });
-      log.info({ nats: config.nats.url, service: commands.service.info().name, id: commands.service.info().id }, 'serving requests');
+      log.info({ nats: redact(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix }, 'serving requests');
     },
     stop() {
       stopped ??= (async () => {

@@ -13,7 +13,7 @@
 import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
-import type { ServiceDeps } from './deps.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
 import type { SchemaName } from '../../generated/schemas.js';
 import { buildEnvelope } from '../contracts/envelope.js';
 import { formatIssues } from '../contracts/validator.js';
@@ -34,7 +34,7 @@ export interface CounterOptions {
 
 export interface Counter {
   /** Counts one view/click; resolves with the distribution's committed total as of this one. */
-  add(tenantId: string, id: string, category: string): Promise<number>;
+  add(context: RequestContext, id: string, category: string): Promise<number>;
   /** Flushes what is queued and resolves when nothing is left in flight. */
   stop(): Promise<void>;
 }
@@ -42,6 +42,8 @@ export interface Counter {
 interface Pending {
   tenantId: string;
   id: string;
+  correlationId: string;
+  commandId: string;
   category: string;
   resolve: (total: number) => void;
   reject: (err: unknown) => void;
@@ -86,6 +88,17 @@ function draftFor(kind: CounterKind, row: UpdatedRow, total: number, at: string,
         payload: { distribution_id: row.id, slug: row.slug ?? '', enrollment_count: total, clicked_at: at, cta_type: category as CtaType },
       };
   }
+}
+
+/**
+ * An aggregate event has one correlation and causation: the request's own when the event stands for one request
+ * (or for requests that all share a correlation id), else the flush's.
+ */
+function eventLineage(items: readonly Pending[], batch: { correlationId: string; commandId: string }): { correlationId: string; causationId: string } {
+  const [first] = items;
+  const correlationId = first && items.every((i) => i.correlationId === first.correlationId) ? first.correlationId : batch.correlationId;
+  const causationId = first && items.length === 1 ? first.commandId : batch.commandId;
+  return { correlationId, causationId };
 }
 
 function mostFrequent(items: readonly Pending[]): string {
@@ -134,12 +147,12 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     const ordered = [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     try {
       const now = deps.now().toISOString();
-      const flush = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
+      const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
       // Each group's event is built and validated here with every field final except the two only the database
       // knows (the slug, the new total); the statement fills those in from the row it updates.
       const increments = ordered.map((g) => {
         const draft = draftFor(options.kind, { id: g.id, tenant_id: g.tenantId, slug: 'pending', total: g.items.length }, g.items.length, now, mostFrequent(g.items));
-        const envelope = buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: g.tenantId, ...flush, causationId: flush.commandId });
+        const envelope = buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: g.tenantId, ...eventLineage(g.items, batchIds) });
         const checked = deps.validator.validate(envelope.type as SchemaName, envelope);
         if (!checked.ok) throw new InvalidEventError(`${envelope.type} violates its schema: ${formatIssues(checked.issues)}`);
         return { tenant_id: g.tenantId, id: g.id, n: g.items.length, envelope };
@@ -183,10 +196,10 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   }
 
   return {
-    add(tenantId, id, category) {
+    add(context, id, category) {
       if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
       return new Promise<number>((resolve, reject) => {
-        queue.push({ tenantId, id, category, resolve, reject });
+        queue.push({ tenantId: context.tenantId, id, correlationId: context.correlationId, commandId: context.commandId, category, resolve, reject });
         schedule();
       });
     },

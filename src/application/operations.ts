@@ -37,11 +37,11 @@ export function createOperations(deps: ServiceDeps, counters: { views: Counter; 
     unpublish: invalidating((context, request: UnpublishRequest) => unpublishOne(deps, context, request)),
     log_view: async (context, request) => ({
       distribution_id: request.id,
-      view_count: await counters.views.add(context.tenantId, request.id, request.referrer_category ?? 'unknown'),
+      view_count: await counters.views.add(context, request.id, request.referrer_category ?? 'unknown'),
     }),
     track_enrollment_click: async (context, request) => ({
       distribution_id: request.id,
-      enrollment_count: await counters.clicks.add(context.tenantId, request.id, request.cta_type ?? 'primary_button'),
+      enrollment_count: await counters.clicks.add(context, request.id, request.cta_type ?? 'primary_button'),
     }),
     create_micro_niche_variant: (context, request) => createVariant(deps, context, request),
     bump_version: invalidating((context, request: BumpVersionRequest) => bumpVersion(deps, context, request)),

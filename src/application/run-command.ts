@@ -13,7 +13,6 @@ import { InvalidEventError } from '../persistence/outbox.js';
 import type { ServiceDeps } from './deps.js';
 
 export const SLUG_CONSTRAINT = 'distribution_tenant_slug_live_uq';
-const IDEMPOTENCY_CONSTRAINT = 'idempotency_record_pkey';
 
 export async function runCommand<T>(
   deps: ServiceDeps,
@@ -39,9 +38,7 @@ async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Pr
 }
 
 function isRetryable(err: unknown): boolean {
-  if (err instanceof ConcurrentChangeError || isConcurrencyConflict(err)) return true;
-  // A concurrent request with the same idempotency key committed first: the retry finds its stored response.
-  return violatedUniqueConstraint(err) === IDEMPOTENCY_CONSTRAINT;
+  return err instanceof ConcurrentChangeError || isConcurrencyConflict(err);
 }
 
 /** Maps what a transaction threw to the contract's error codes; unknown errors stay as they are (500). */

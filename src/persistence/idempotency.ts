@@ -1,13 +1,11 @@
 /**
  * Idempotency keys: a retried create / variant / bump with the same key returns the first result instead of
- * doing it again. The record is written in the transaction of the effect, so either both exist or neither.
- * Two concurrent requests with one key: the second one's insert waits for the first transaction and then fails
- * on the primary key; the command is retried and finds the stored response.
+ * doing it again. The key is claimed first and its response stored in the transaction of the effect, so either
+ * both exist or neither; a concurrent request with the same key waits on the claim and then reads the response.
  */
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { canonicalJson } from '../domain/canonical-json.js';
-import { IdempotencyRecordEntity } from './entities/idempotency-record.entity.js';
 
 export interface IdempotencyScope {
   tenantId: string;
@@ -21,26 +19,36 @@ export function requestHash(request: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
+/**
+ * Claims the key for this transaction: true when it was free. A concurrent transaction holding the same key makes
+ * this wait until it ends; then the key is free again (it rolled back) or taken (it committed its response).
+ */
+export async function claimIdempotencyKey(em: EntityManager, scope: IdempotencyScope, hash: string): Promise<boolean> {
+  const claimed = await em.execute<{ key: string }[]>(
+    `insert into idempotency_record (tenant_id, operation, key, request_hash, response)
+     values (?, ?, ?, ?, '{}'::jsonb) on conflict do nothing returning key`,
+    [scope.tenantId, scope.operation, scope.key, hash],
+  );
+  return claimed.length === 1;
+}
+
 export async function findIdempotentResponse(
   em: EntityManager,
   scope: IdempotencyScope,
 ): Promise<{ requestHash: string; response: Record<string, unknown> } | null> {
-  const row = await em.findOne(IdempotencyRecordEntity, { tenantId: scope.tenantId, operation: scope.operation, key: scope.key });
-  return row ? { requestHash: row.requestHash, response: row.response } : null;
+  const [row] = await em.execute<{ request_hash: string; response: Record<string, unknown> }[]>(
+    `select request_hash, response from idempotency_record where tenant_id = ? and operation = ? and key = ?`,
+    [scope.tenantId, scope.operation, scope.key],
+  );
+  return row ? { requestHash: row.request_hash, response: row.response } : null;
 }
 
-export async function recordIdempotentResponse(
-  em: EntityManager,
-  scope: IdempotencyScope,
-  hash: string,
-  response: object,
-): Promise<void> {
-  await em.insert(IdempotencyRecordEntity, {
-    tenantId: scope.tenantId,
-    operation: scope.operation,
-    key: scope.key,
-    requestHash: hash,
-    response: response as Record<string, unknown>,
-    createdAt: new Date(),
-  });
+/** Stores the response of the claimed key, in the same transaction as the effect. */
+export async function storeIdempotentResponse(em: EntityManager, scope: IdempotencyScope, response: object): Promise<void> {
+  await em.execute(`update idempotency_record set response = ?::jsonb where tenant_id = ? and operation = ? and key = ?`, [
+    JSON.stringify(response),
+    scope.tenantId,
+    scope.operation,
+    scope.key,
+  ]);
 }
