@@ -31,17 +31,16 @@ export function createMailbox(options: MailboxOptions): Mailbox {
     }
     pending++;
     const previous = tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    tails.set(key, tail);
-    void tail.then(() => {
+    const result = previous.then(work).finally(() => {
       if (tails.get(key) === tail) tails.delete(key);
       pending--;
       if (pending === 0) idle?.();
     });
+    const tail: Promise<void> = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
     return result;
   }
 

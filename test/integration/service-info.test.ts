@@ -1,0 +1,34 @@
+import t from 'tap';
+import { Svcm } from '@nats-io/services';
+import { OPERATIONS } from '../../src/contracts/event-types.js';
+import { schemaIds } from '../../generated/schemas.js';
+import { PACKAGE_VERSION } from '../../src/version.js';
+import { startTestApp } from '../helpers/app.js';
+
+const { nc, namespace } = await startTestApp(t);
+
+t.test('when $SRV.INFO is asked, then our instance lists every operation with its request and response schema', async (t) => {
+  const infos = [];
+  for await (const info of await new Svcm(nc).client().info('course_distribution')) infos.push(info);
+  const ours = infos.find((i) => i.endpoints.some((e) => e.subject.startsWith(`${namespace.id}.`)));
+  t.ok(ours, 'this test app answered');
+  if (!ours) return;
+  t.equal(ours.version, PACKAGE_VERSION, 'version = package.json version');
+  t.same(ours.endpoints.map((e) => e.name).sort(), [...OPERATIONS].sort());
+  for (const endpoint of ours.endpoints) {
+    const operation = endpoint.name as (typeof OPERATIONS)[number];
+    t.equal(endpoint.subject, `${namespace.id}.course_distribution.*.${operation}`);
+    t.same(endpoint.metadata, {
+      request_schema: schemaIds[`op.${operation}.request`],
+      response_schema: schemaIds[`op.${operation}.response`],
+      error_schema: schemaIds.error,
+    });
+  }
+});
+
+t.test('when $SRV.PING is asked, then the service answers by name', async (t) => {
+  const pings = [];
+  for await (const ping of await new Svcm(nc).client().ping('course_distribution')) pings.push(ping);
+  t.ok(pings.length >= 1);
+  t.ok(pings.every((p) => p.name === 'course_distribution'));
+});

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { createSlugReadCache } from '../../src/application/slug-read-cache.js';
+import type { Distribution } from '../../generated/types.js';
+
+const page = (id: string, title: string): Distribution =>
+  ({ id, tenant_id: 'tenant_a', slug: 'kurs', title }) as unknown as Distribution;
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+t.test('when a slug is read twice within the TTL, then the database is asked once', async (t) => {
+  let clock = 0;
+  const cache = createSlugReadCache({ ttlMs: 1000, maxEntries: 10, now: () => clock });
+  let loads = 0;
+  const load = async () => (loads++, page('dist_1', 'Kurs'));
+  await cache.get('tenant_a', 'kurs', load);
+  clock = 999;
+  await cache.get('tenant_a', 'kurs', load);
+  t.equal(loads, 1);
+  clock = 1001;
+  await cache.get('tenant_a', 'kurs', load);
+  t.equal(loads, 2, 'asked again after the TTL');
+});
+
+t.test('when reads of one slug arrive while it is loading, then they share one load (also with TTL 0)', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 0, maxEntries: 10 });
+  const gate = deferred<Distribution | null>();
+  let loads = 0;
+  const load = () => (loads++, gate.promise);
+  const reads = [cache.get('tenant_a', 'kurs', load), cache.get('tenant_a', 'kurs', load), cache.get('tenant_a', 'kurs', load)];
+  gate.resolve(page('dist_1', 'Kurs'));
+  const results = await Promise.all(reads);
+  t.equal(loads, 1);
+  t.ok(results.every((r) => r?.id === 'dist_1'));
+  await cache.get('tenant_a', 'kurs', async () => (loads++, page('dist_1', 'Kurs')));
+  t.equal(loads, 2, 'TTL 0 keeps nothing');
+});
+
+t.test('when this instance changes a distribution, then its cached page is dropped at once', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Old'));
+  cache.invalidate('tenant_a', 'dist_1');
+  const fresh = await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'New'));
+  t.equal(fresh?.title, 'New');
+});
+
+t.test('when a load started before a change finishes after it, then its result is not kept and later reads do not join it', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  const gate = deferred<Distribution | null>();
+  const stale = cache.get('tenant_a', 'kurs', () => gate.promise);
+  cache.invalidate('tenant_a', 'dist_1');
+  const afterChange = cache.get('tenant_a', 'kurs', async () => page('dist_1', 'New'));
+  gate.resolve(page('dist_1', 'Old'));
+  t.equal((await stale)?.title, 'Old', 'the early reader gets what it read');
+  t.equal((await afterChange)?.title, 'New', 'a reader arriving after the change reads again');
+  t.equal((await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Newer')))?.title, 'New', 'the fresh read is the one kept');
+});
+
+t.test('when a slug is not found, then nothing is kept', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  t.equal(await cache.get('tenant_a', 'kurs', async () => null), null);
+  t.equal((await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Created')))?.title, 'Created');
+});
+
+t.test('when tenants share a slug, then their pages are kept apart', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'A'));
+  const b = await cache.get('tenant_b', 'kurs', async () => ({ ...page('dist_2', 'B'), tenant_id: 'tenant_b' }));
+  t.equal(b?.title, 'B');
+});
