@@ -17,6 +17,13 @@ import { connectNats } from './messaging/connection.js';
 import { startCommandService, type CommandService } from './messaging/command-service.js';
 import { createOrm, migrate } from './persistence/orm.js';
 import { PACKAGE_VERSION } from './version.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { startDedupCleanup, type Cleanup } from './application/dedup-cleanup.js';
+import { addOpsEndpoints } from './messaging/ops-endpoints.js';
+import { ensureUpstreamConsumer } from './messaging/upstream-provisioning.js';
+import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
+import { provisionEventStream } from './messaging/event-stream.js';
+import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
 
 export interface App {
   start(): Promise<void>;
@@ -24,11 +31,19 @@ export interface App {
   stop(): Promise<void>;
   readonly deps: ServiceDeps;
   readonly nc: NatsConnection;
+  /** The outbox relay (undefined when RELAY_ENABLED=false); `status()` is for the operator endpoints. */
+  readonly relay?: OutboxRelay;
+  /** The upstream consumer (undefined when CONSUMER_ENABLED=false). */
+  readonly consumer?: UpstreamConsumer;
 }
 
 export interface AppOverrides {
   log?: Logger;
   now?: () => Date;
+  /** Test seams of the outbox relay (e.g. a failure after the PubAck, before the row is marked). */
+  relayHooks?: RelayHooks;
+  /** Test seams of the upstream consumer (e.g. a crash after the commit, before the ack). */
+  consumerHooks?: ConsumerHooks;
 }
 
 /** Monotonic ULIDs: sortable by creation time, and cheap (within one millisecond they count up instead of drawing random bytes). */
@@ -63,13 +78,32 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
   let commands: CommandService | undefined;
   let stopped: Promise<void> | undefined;
+  // Events out: the relay publishes committed outbox rows; replies never wait for it.
+  const relay = config.relay.enabled
+    ? createOutboxRelay(
+        { databaseUrl: config.databaseUrl, js: jetstream(nc), log, hooks: overrides.relayHooks },
+        { ...config.relay, subjectPrefix: config.nats.subjectPrefix, streamName: config.stream.name, statementTimeoutMs: config.db.statementTimeoutMs },
+      )
+    : undefined;
+  const provisioning = new AbortController();
+  // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.
+  const consumer = config.consumer.enabled
+    ? createUpstreamConsumer(nc, deps, config.consumer, config.nats.subjectPrefix, overrides.consumerHooks)
+    : undefined;
+  let cleanup: Cleanup | undefined;
 
   return {
     deps,
     nc,
+    relay,
+    consumer,
     async start() {
       const applied = await migrate(orm, config.databaseUrl);
       log.info({ database: redact(config.databaseUrl), migrations_applied: applied }, 'database ready');
+      if (relay) {
+        await provisionEventStream(nc, config.stream, config.nats.subjectPrefix, log, { retryMs: config.relay.lockRetryMs, signal: provisioning.signal });
+        relay.start();
+      }
       commands = await startCommandService({
         nc,
         log,
@@ -80,13 +114,33 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         subjectPrefix: config.nats.subjectPrefix,
         queueGroup: config.nats.queueGroup,
       });
+      addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log });
+      if (consumer) {
+        await ensureUpstreamConsumer(await jetstreamManager(nc), config.consumer, config.nats.subjectPrefix, log).catch((err: unknown) =>
+          log.error({ err, stream: config.consumer.streamName }, 'could not create or verify the upstream consumer; consuming retries'),
+        );
+        consumer.start();
+        cleanup = startDedupCleanup(
+          deps,
+          { retentionMs: config.consumer.dedupRetentionMs, intervalMs: config.consumer.cleanupIntervalMs, batchSize: config.consumer.cleanupBatch },
+          log,
+        );
+      }
       log.info({ nats: redact(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix }, 'serving requests');
     },
     stop() {
       stopped ??= (async () => {
         await commands?.stop().catch((err: unknown) => log.warn({ err }, 'stopping the service endpoints failed'));
+        cleanup?.stop();
+        await consumer?.stop();
         await deps.mailbox.stop();
         await Promise.all([counters.views.stop(), counters.clicks.stop()]);
+        provisioning.abort();
+        if (relay) {
+          // Publish what is committed (bounded), then release the relay lock so a standby takes over at once.
+          if (!(await relay.flush(config.relay.flushTimeoutMs))) log.warn('outbox relay not drained before stopping; the next active relay publishes the rest');
+          await relay.stop();
+        }
         await nc.drain().catch(() => undefined);
         await orm.close(true);
         log.info('stopped');

@@ -25,6 +25,61 @@ export interface Config {
   /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
   readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
+  /** The JetStream stream our events go to (created at start when missing; drift is logged, never overwritten). */
+  stream: EventStreamConfig;
+  /** The outbox relay (src/messaging/outbox-relay.ts). */
+  relay: RelayConfig;
+  /** CourseFactory's events in (src/messaging/upstream-consumer.ts). */
+  consumer: ConsumerSettings;
+}
+
+export interface ConsumerSettings {
+  enabled: boolean;
+  /** COURSE_STREAM; default `COURSE`, or `COURSE_<PREFIX>` when NATS_SUBJECT_PREFIX is set. */
+  streamName: string;
+  /** Create the stream when missing (development and tests only: in production CourseFactory owns it). */
+  createStream: boolean;
+  durableName: string;
+  maxDeliver: number;
+  ackWaitMs: number;
+  maxAckPending: number;
+  /** Messages handled at once by one instance (per-distribution order is kept by the mailbox). */
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long processed message ids are remembered: longer than any redelivery, replay or re-publish. */
+  dedupRetentionMs: number;
+  cleanupIntervalMs: number;
+  cleanupBatch: number;
+}
+
+export interface EventStreamConfig {
+  /** DISTRIBUTION_STREAM; default `DISTRIBUTION`, or `DISTRIBUTION_<PREFIX>` when NATS_SUBJECT_PREFIX is set. */
+  name: string;
+  replicas: number;
+  /** 0 = no age limit. */
+  maxAgeMs: number;
+  /** -1 = no size limit. */
+  maxBytes: number;
+  /** What the stream does when a limit is reached: drop the oldest messages, or refuse new ones. */
+  discard: 'old' | 'new';
+  /** Must outlast the relay's retry horizon, so a re-published event is recognised as a duplicate. */
+  duplicateWindowMs: number;
+}
+
+export interface RelayConfig {
+  enabled: boolean;
+  batchSize: number;
+  maxInFlight: number;
+  pollIntervalMs: number;
+  maxBackoffMs: number;
+  publishTimeoutMs: number;
+  retentionMs: number;
+  lockRetryMs: number;
+  flushTimeoutMs: number;
+  statusIntervalMs: number;
+  /** CloudEvents `ce-source` of every event (a URI-reference). */
+  ceSource: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -81,7 +136,91 @@ export function loadConfig(env: Env = process.env): Config {
       maxEntries: integer('READ_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
     logLevel,
+    ...relayConfig(env, subjectPrefix, integer, text, problems),
+    consumer: consumerConfig(subjectPrefix, integer, text, problems),
   };
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+/** The stream and relay keys, validated together: the duplicate window must outlast every retry horizon. */
+function relayConfig(
+  env: Env,
+  subjectPrefix: string,
+  integer: (key: string, fallback: number, min: number, max: number) => number,
+  text: (key: string, fallback: string) => string,
+  problems: string[],
+): Pick<Config, 'stream' | 'relay'> {
+  const hour = 3_600_000;
+  const defaultStream = subjectPrefix ? `DISTRIBUTION_${subjectPrefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}` : 'DISTRIBUTION';
+  const name = text('DISTRIBUTION_STREAM', defaultStream);
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) problems.push(`DISTRIBUTION_STREAM must be letters, digits, _ and -, got "${name}"`);
+  const discard = text('STREAM_DISCARD', 'old');
+  if (discard !== 'old' && discard !== 'new') problems.push(`STREAM_DISCARD must be old or new, got "${discard}"`);
+  const enabledRaw = text('RELAY_ENABLED', 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(enabledRaw)) problems.push(`RELAY_ENABLED must be true or false, got "${enabledRaw}"`);
+  const stream: EventStreamConfig = {
+    name,
+    replicas: integer('STREAM_REPLICAS', 1, 1, 5),
+    maxAgeMs: integer('STREAM_MAX_AGE_HOURS', 24 * 7, 0, 24 * 3650) * hour,
+    maxBytes: integer('STREAM_MAX_BYTES', -1, -1, Number.MAX_SAFE_INTEGER),
+    discard: discard === 'new' ? 'new' : 'old',
+    duplicateWindowMs: integer('STREAM_DUPLICATE_WINDOW_MS', 10 * 60_000, 1000, 7 * 24 * hour),
+  };
+  const relay: RelayConfig = {
+    enabled: enabledRaw === 'true' || enabledRaw === '1',
+    batchSize: integer('OUTBOX_BATCH_SIZE', 1000, 1, 10_000),
+    maxInFlight: integer('OUTBOX_MAX_IN_FLIGHT', 256, 1, 10_000),
+    pollIntervalMs: integer('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),
+    maxBackoffMs: integer('OUTBOX_MAX_BACKOFF_MS', 30_000, 10, 3_600_000),
+    publishTimeoutMs: integer('OUTBOX_PUBLISH_TIMEOUT_MS', 5000, 100, 120_000),
+    retentionMs: integer('OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365) * hour,
+    lockRetryMs: integer('OUTBOX_LOCK_RETRY_MS', 5000, 10, 600_000),
+    flushTimeoutMs: integer('OUTBOX_FLUSH_TIMEOUT_MS', 5000, 0, 600_000),
+    statusIntervalMs: integer('OUTBOX_STATUS_INTERVAL_MS', 60_000, 100, 3_600_000),
+    ceSource: text('CE_SOURCE', 'course_distribution'),
+  };
+  // A row published but not yet marked is published again at the latest after one backoff, one publish timeout
+  // and (after a crash) one lock retry: JetStream must still remember its Nats-Msg-Id by then.
+  const horizon = relay.maxBackoffMs + relay.publishTimeoutMs + relay.lockRetryMs;
+  if (stream.duplicateWindowMs <= horizon) {
+    problems.push(`STREAM_DUPLICATE_WINDOW_MS (${stream.duplicateWindowMs}) must exceed OUTBOX_MAX_BACKOFF_MS + OUTBOX_PUBLISH_TIMEOUT_MS + OUTBOX_LOCK_RETRY_MS (${horizon})`);
+  }
+  if (stream.maxAgeMs > 0 && stream.duplicateWindowMs > stream.maxAgeMs) {
+    problems.push('STREAM_DUPLICATE_WINDOW_MS must not exceed STREAM_MAX_AGE_HOURS');
+  }
+  return { stream, relay };
+}
+
+/** CourseFactory's stream and our durable consumer on it. */
+function consumerConfig(
+  subjectPrefix: string,
+  integer: (key: string, fallback: number, min: number, max: number) => number,
+  text: (key: string, fallback: string) => string,
+  problems: string[],
+): ConsumerSettings {
+  const flag = (key: string, fallback: boolean): boolean => {
+    const raw = text(key, String(fallback)).toLowerCase();
+    if (!['true', 'false', '1', '0'].includes(raw)) problems.push(`${key} must be true or false, got "${raw}"`);
+    return raw === 'true' || raw === '1';
+  };
+  const defaultStream = subjectPrefix ? `COURSE_${subjectPrefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}` : 'COURSE';
+  const settings: ConsumerSettings = {
+    enabled: flag('CONSUMER_ENABLED', true),
+    streamName: text('COURSE_STREAM', defaultStream),
+    createStream: flag('COURSE_STREAM_CREATE', false),
+    durableName: text('CONSUMER_DURABLE', 'distribution_consumer'),
+    maxDeliver: integer('CONSUMER_MAX_DELIVER', 10, 2, 1000),
+    ackWaitMs: integer('CONSUMER_ACK_WAIT_MS', 30_000, 1000, 3_600_000),
+    maxAckPending: integer('CONSUMER_MAX_ACK_PENDING', 1000, 1, 100_000),
+    concurrency: integer('CONSUMER_CONCURRENCY', 64, 1, 10_000),
+    retryBaseMs: integer('CONSUMER_RETRY_BASE_MS', 1000, 10, 600_000),
+    retryMaxMs: integer('CONSUMER_RETRY_MAX_MS', 60_000, 10, 3_600_000),
+    dedupRetentionMs: integer('DEDUP_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,
+    cleanupIntervalMs: integer('DEDUP_CLEANUP_INTERVAL_MS', 60_000, 100, 86_400_000),
+    cleanupBatch: integer('DEDUP_CLEANUP_BATCH', 1000, 1, 100_000),
+  };
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(settings.streamName)) problems.push(`COURSE_STREAM must be letters, digits, _ and -, got "${settings.streamName}"`);
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(settings.durableName)) problems.push(`CONSUMER_DURABLE must be letters, digits, _ and -, got "${settings.durableName}"`);
+  return settings;
 }

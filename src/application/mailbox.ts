@@ -12,6 +12,11 @@ export interface MailboxOptions {
 
 export interface Mailbox {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` holding the turn of every key at once (a consumed event that touches several distributions).
+   * Turns are taken in sorted key order, so two multi-key items can never wait for each other in a cycle.
+   */
+  runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
   /** Items accepted and not yet finished. */
   readonly pending: number;
   stop(): Promise<void>;
@@ -44,8 +49,15 @@ export function createMailbox(options: MailboxOptions): Mailbox {
     return result;
   }
 
+  function runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const nest = (index: number): Promise<T> => (index === sorted.length ? work() : run(sorted[index]!, () => nest(index + 1)));
+    return nest(0);
+  }
+
   return {
     run,
+    runAll,
     get pending() {
       return pending;
     },

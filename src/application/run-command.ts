@@ -22,7 +22,8 @@ export async function runCommand<T>(
   return deps.mailbox.run(key, () => withRetries(deps, work));
 }
 
-async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Promise<T>): Promise<T> {
+/** One transaction, retried from scratch on a concurrent change; failures mapped to the contract's codes. */
+export async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.orm.em.fork().transactional(work);

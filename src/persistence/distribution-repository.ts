@@ -42,8 +42,13 @@ export async function findLiveVariants(em: EntityManager, tenantId: string, pare
 
 /** Live distributions of a course, in every tenant (CourseFactory's course ids are global). */
 export async function findLiveByCourse(em: EntityManager, courseId: string): Promise<LoadedDistribution[]> {
-  const rows = await em.find(DistributionEntity, { courseId, deletedAt: null }, { orderBy: { id: 'asc' } });
-  return rows.map(fromRow);
+  const records = await em.execute<DistributionRecord[]>(`select * from distribution where course_id = ? and deleted_at is null order by id`, [courseId]);
+  return records.map(fromRecord);
+}
+
+/** The live root distribution (not a variant) of a course in a tenant, if any. */
+export function findLiveRootOfCourse(em: EntityManager, tenantId: string, courseId: string): Promise<LoadedDistribution | null> {
+  return selectOne(em, 'tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null order by id', [tenantId, courseId]);
 }
 
 export interface ListFilter {

@@ -4,11 +4,12 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import { DistributionEntity } from './entities/distribution.entity.js';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity.js';
+import { CourseStagingEntity, DeadLetterEntity, ProcessedMessageEntity } from './entities/inbox.entities.js';
 import { OutboxEventEntity } from './entities/outbox-event.entity.js';
 import { migrationsList } from './migrations/index.js';
 
 export type { EntityManager };
-export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity];
+export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity, ProcessedMessageEntity, DeadLetterEntity, CourseStagingEntity];
 
 /** Key of the PostgreSQL advisory lock that serialises migrations across instances starting at once. */
 export const MIGRATION_LOCK_KEY = 7_262_001;

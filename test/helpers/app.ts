@@ -9,7 +9,7 @@ import { createApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { commandSubject } from '../../src/messaging/subjects.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { natsNamespace, type NatsNamespace } from './nats.js';
+import { deleteStreamQuietly, natsNamespace, type NatsNamespace } from './nats.js';
 import { resolveNats } from './services.js';
 
 interface Teardown {
@@ -46,8 +46,13 @@ export async function startTestApp(
     NATS_SUBJECT_PREFIX: namespace.id,
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '6',
+    COURSE_STREAM_CREATE: 'true',
     ...options.env,
   });
+  // The event stream belongs to the namespace: dropped after the app stopped (teardowns run last-in, first-out);
+  // a test that passes its own namespace (several apps on one stream) drops the stream itself.
+  if (!options.namespace && config.relay.enabled) t.teardown(() => deleteStreamQuietly(config.nats.url, config.stream.name));
+  if (!options.namespace && config.consumer.enabled) t.teardown(() => deleteStreamQuietly(config.nats.url, config.consumer.streamName));
   const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...options.overrides });
   t.teardown(() => app.stop());
   await app.start();

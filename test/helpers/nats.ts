@@ -117,3 +117,15 @@ export async function startNatsServer(
   });
   return { url: `nats://127.0.0.1:${port}`, port, storeDir, stop, restart: start };
 }
+
+/** Deletes a stream on the server at `url` if it exists (own short-lived connection; errors are ignored). */
+export async function deleteStreamQuietly(url: string, name: string): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false }).catch(() => undefined);
+  if (!nc) return;
+  try {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    await (await jetstreamManager(nc)).streams.delete(name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}

@@ -14,8 +14,14 @@ t.test('when $SRV.INFO is asked, then our instance lists every operation with it
   t.ok(ours, 'this test app answered');
   if (!ours) return;
   t.equal(ours.version, PACKAGE_VERSION, 'version = package.json version');
-  t.same(ours.endpoints.map((e) => e.name).sort(), [...OPERATIONS].sort());
-  for (const endpoint of ours.endpoints) {
+  const tenantEndpoints = ours.endpoints.filter((e) => !e.name.startsWith('ops_'));
+  t.same(tenantEndpoints.map((e) => e.name).sort(), [...OPERATIONS].sort());
+  t.same(
+    ours.endpoints.filter((e) => e.name.startsWith('ops_')).map((e) => e.subject).sort(),
+    ['dead_letter', 'dead_letters', 'replay_dead_letter'].map((op) => `${namespace.id}.course_distribution.ops.${op}`),
+    'operator endpoints under course_distribution.ops.',
+  );
+  for (const endpoint of tenantEndpoints) {
     const operation = endpoint.name as (typeof OPERATIONS)[number];
     t.equal(endpoint.subject, `${namespace.id}.course_distribution.*.${operation}`);
     t.same(endpoint.metadata, {

@@ -74,3 +74,21 @@ t.test('when stopped, then accepted work finishes and new work is refused with S
   t.ok(finished, 'stop() resolved after the accepted work finished');
   await inFlight;
 });
+
+t.test('when work holds several keys, then it waits for each key and single-key work waits for it', async (t) => {
+  const mailbox = createMailbox({ maxPending: 100 });
+  const log: string[] = [];
+  const step = (name: string, ms: number) => async () => {
+    log.push(`start ${name}`);
+    await sleep(ms);
+    log.push(`end ${name}`);
+  };
+  await Promise.all([
+    mailbox.run('b', step('b1', 20)),
+    mailbox.runAll(['b', 'a'], step('ab', 5)),
+    mailbox.run('a', step('a2', 1)),
+  ]);
+  t.same(log.slice(0, 2), ['start b1', 'end b1'], 'the multi-key item waited for b');
+  t.ok(log.indexOf('end ab') < log.indexOf('start a2'), 'a2 waited for the multi-key item holding a');
+  t.equal(mailbox.pending, 0);
+});

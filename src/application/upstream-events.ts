@@ -1,0 +1,88 @@
+/**
+ * What CourseFactory's events do, each in one transaction that first claims the message (the inbox), so a
+ * redelivery, a replay or a re-publish of the same event has no second effect:
+ * - course.generation.completed: the course's root distribution is created (private, v1, slug from the title,
+ *   default SEO and CTA). A second completion for a course whose root distribution exists is a no-op: editors may
+ *   have changed the page since, and a regeneration must not overwrite their work.
+ * - course.deployed.staging: every live distribution of the course gets the staging URL and time; the deployment
+ *   is also remembered per course, so a distribution created later (the events of one course arrive in any order)
+ *   starts with it. An older deployment than the one applied is ignored.
+ * Both run in the mailbox of the course (and of every distribution they change), and take a per-course advisory
+ * lock in the database, so they serialise with each other and with commands across instances.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
+import { distributionForCourse, stagingCommand } from '../domain/course-events.js';
+import { createDistribution, decide, evolve, type Creation, type EventDraft } from '../domain/distribution.js';
+import { slugFromTitle } from '../domain/slug.js';
+import { ServiceFailure } from '../errors.js';
+import { findCourseStaging, lockCourse, recordCourseStaging } from '../persistence/course-staging.js';
+import { findLiveByCourse, findLiveRootOfCourse, updateDistribution } from '../persistence/distribution-repository.js';
+import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
+import type { ServiceDeps } from './deps.js';
+import { recordEvents } from './record-events.js';
+import { withRetries } from './run-command.js';
+import { insertWithSlug } from './slugs.js';
+
+export type UpstreamOutcome = 'applied' | 'duplicate' | 'no-op';
+
+/** The message being handled: its dedup identity and the lineage its events inherit. */
+export interface UpstreamMessage {
+  identity: MessageIdentity;
+  eventId: string;
+  correlationId: string | undefined;
+}
+
+const courseKey = (courseId: string) => `course:${courseId}`;
+
+function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string) {
+  return { tenantId, correlationId: message.correlationId ?? deps.newId('corr'), commandId: message.eventId };
+}
+
+export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
+  const course = event.payload;
+  return deps.mailbox.run(courseKey(course.course_id), () =>
+    withRetries(deps, async (em) => {
+      await lockCourse(em, course.course_id);
+      if (!(await claimMessage(em, message.identity))) return 'duplicate';
+      if (await findLiveRootOfCourse(em, course.tenant_id, course.course_id)) return 'no-op';
+      const now = deps.now().toISOString();
+      const id = deps.newId('dist');
+      const staging = await findCourseStaging(em, course.course_id);
+      const build = (slug: string): Creation => {
+        const created = createDistribution(distributionForCourse(course, { id, slug }), now);
+        if (!staging) return created;
+        const applied = decide(created.state, stagingCommand({ staging_url: staging.stagingUrl, deployed_at: staging.deployedAt }), now);
+        if (!applied.ok) throw ServiceFailure.from(applied.rejection);
+        return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
+      };
+      const { events } = await insertWithSlug(em, course.tenant_id, { generatedBase: slugFromTitle(course.title, course.language) }, build);
+      await recordEvents(deps, em, lineage(deps, message, course.tenant_id), events, now);
+      return 'applied';
+    }),
+  );
+}
+
+export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMessage, event: CourseDeployedStagingEvent): Promise<UpstreamOutcome> {
+  const deployment = event.payload;
+  // The distributions' mailboxes are taken by id, read here; one created meanwhile is found again inside the
+  // transaction (the row version protects it) or starts with the recorded deployment.
+  const known = await findLiveByCourse(deps.orm.em.fork(), deployment.course_id);
+  const keys = [courseKey(deployment.course_id), ...known.map((d) => d.state.id)];
+  return deps.mailbox.runAll(keys, () =>
+    withRetries(deps, async (em: EntityManager) => {
+      await lockCourse(em, deployment.course_id);
+      if (!(await claimMessage(em, message.identity))) return 'duplicate';
+      await recordCourseStaging(em, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
+      const now = deps.now().toISOString();
+      for (const loaded of await findLiveByCourse(em, deployment.course_id)) {
+        const decision = decide(loaded.state, stagingCommand(deployment), now);
+        if (!decision.ok) throw ServiceFailure.from(decision.rejection);
+        if (decision.events.length === 0) continue;
+        await updateDistribution(em, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
+        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id), decision.events as EventDraft[], now);
+      }
+      return 'applied';
+    }),
+  );
+}

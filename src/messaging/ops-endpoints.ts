@@ -1,0 +1,122 @@
+/**
+ * Operator endpoints under `course_distribution.ops.<operation>` (CONTRACT.md), on the same service:
+ * - `dead_letters`  {limit?, after_id?, include_replayed?} -> {items: [summary], next_after_id}
+ * - `dead_letter`   {id} -> the letter with its original bytes (base64, and as text when it is UTF-8)
+ * - `replay_dead_letter` {id} -> {id, outcome}: the original message runs through the same path, dedup included,
+ *   so replaying a message that was processed meanwhile is a harmless 'duplicate'.
+ * Replies and errors follow the same wire rules as the tenant operations.
+ */
+import type { Service, ServiceMsg } from '@nats-io/services';
+import type { Logger } from 'pino';
+import type { ServiceDeps } from '../application/deps.js';
+import { ServiceFailure } from '../errors.js';
+import { findDeadLetter, listDeadLetters, type DeadLetter } from '../persistence/dead-letters.js';
+import { isDatabaseUnavailable } from '../persistence/db-errors.js';
+import { INTERNAL_FAILURE, replyFailure, replyJson } from './replies.js';
+import { OPS_TOKEN, SERVICE_NAME, withPrefix } from './subjects.js';
+import type { UpstreamConsumer } from './upstream-consumer.js';
+
+type Body = Record<string, unknown>;
+
+function parseBody(msg: ServiceMsg, allowed: readonly string[]): Body {
+  let body: unknown = {};
+  if (msg.data.length > 0) {
+    try {
+      body = msg.json();
+    } catch {
+      throw new ServiceFailure('BAD_REQUEST', 'body is not valid JSON');
+    }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceFailure('BAD_REQUEST', 'body must be a JSON object');
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw new ServiceFailure('VALIDATION_FAILED', `unknown field(s): ${unknown.join(', ')}`, unknown.map((k) => ({ path: `/${k}`, reason: 'unknown field' })));
+  return body as Body;
+}
+
+function positiveInteger(body: Body, field: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = body[field] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ServiceFailure('VALIDATION_FAILED', `${field} must be an integer from 1 to ${max}`, [{ path: `/${field}`, reason: `must be an integer from 1 to ${max}` }]);
+  }
+  return value;
+}
+
+function summary(letter: DeadLetter) {
+  return {
+    id: letter.id,
+    subject: letter.subject,
+    message_id: letter.messageId,
+    reason: letter.reason,
+    delivery_count: letter.deliveryCount,
+    stream: letter.stream,
+    stream_seq: letter.streamSeq,
+    failed_at: letter.failedAt,
+    replayed_at: letter.replayedAt,
+    replay_outcome: letter.replayOutcome,
+  };
+}
+
+export function addOpsEndpoints(service: Service, options: { deps: ServiceDeps; consumer?: UpstreamConsumer; subjectPrefix: string; log: Logger }): void {
+  const { deps, log } = options;
+  const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) =>
+    service.addEndpoint(`ops_${name}`, {
+      subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${name}`),
+      handler: (err, msg) => {
+        if (err) return void log.error({ err, endpoint: name }, 'ops endpoint stopped with an error');
+        handler(msg).then(
+          (result) => replyJson(msg, result),
+          (error: unknown) => {
+            const failure =
+              error instanceof ServiceFailure
+                ? error
+                : isDatabaseUnavailable(error)
+                  ? new ServiceFailure('UNAVAILABLE', 'the database is unavailable; retry later')
+                  : INTERNAL_FAILURE();
+            if (failure.status >= 500) log.error({ err: error, endpoint: name }, 'ops request failed');
+            replyFailure(msg, failure);
+          },
+        );
+      },
+    });
+
+  endpoint('dead_letters', async (msg) => {
+    const body = parseBody(msg, ['limit', 'after_id', 'include_replayed']);
+    const limit = positiveInteger(body, 'limit', 50, 500);
+    const afterId = body.after_id === undefined ? 0 : positiveInteger(body, 'after_id');
+    const items = await listDeadLetters(deps.orm.em.fork(), { limit, afterId, includeReplayed: body.include_replayed === true });
+    return { items: items.map(summary), next_after_id: items.length === limit ? (items.at(-1)?.id ?? null) : null };
+  });
+
+  const load = async (body: Body): Promise<DeadLetter> => {
+    const id = positiveInteger(body, 'id');
+    const letter = await findDeadLetter(deps.orm.em.fork(), id);
+    if (!letter) throw new ServiceFailure('NOT_FOUND', `dead letter ${id} does not exist`);
+    return letter;
+  };
+
+  endpoint('dead_letter', async (msg) => {
+    const letter = await load(parseBody(msg, ['id']));
+    let text: string | null = null;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(letter.data);
+    } catch {
+      text = null;
+    }
+    return { ...summary(letter), headers: letter.headers, data_base64: Buffer.from(letter.data).toString('base64'), data_text: text };
+  });
+
+  endpoint('replay_dead_letter', async (msg) => {
+    const letter = await load(parseBody(msg, ['id']));
+    if (!options.consumer) throw new ServiceFailure('UNAVAILABLE', 'the consumer is disabled on this instance (CONSUMER_ENABLED=false)');
+    try {
+      const outcome = await options.consumer.replay(letter);
+      return { id: letter.id, outcome };
+    } catch (err) {
+      if (err instanceof ServiceFailure) throw err;
+      if (err instanceof Error && err.name === 'PermanentMessageError') {
+        throw new ServiceFailure('VALIDATION_FAILED', `the message still cannot be processed: ${err.message}`);
+      }
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,99 @@
+/** Dead letters: messages that can never be processed as they are, kept whole with the reason, for operators. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface NewDeadLetter {
+  consumer: string;
+  messageId: string | null;
+  subject: string;
+  headers: Record<string, string[]>;
+  data: Uint8Array;
+  reason: string;
+  deliveryCount: number;
+  stream: string | null;
+  streamSeq: number | null;
+}
+
+export interface DeadLetter extends NewDeadLetter {
+  id: number;
+  failedAt: string;
+  replayedAt: string | null;
+  replayOutcome: string | null;
+}
+
+interface DeadLetterRecord {
+  id: string | number;
+  consumer: string;
+  message_id: string | null;
+  subject: string;
+  headers: Record<string, string[]>;
+  data: Buffer;
+  reason: string;
+  delivery_count: number;
+  stream: string | null;
+  stream_seq: string | number | null;
+  failed_at: string | Date;
+  replayed_at: string | Date | null;
+  replay_outcome: string | null;
+}
+
+const iso = (d: string | Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+function fromRecord(r: DeadLetterRecord): DeadLetter {
+  return {
+    id: Number(r.id),
+    consumer: r.consumer,
+    messageId: r.message_id,
+    subject: r.subject,
+    headers: r.headers,
+    data: new Uint8Array(r.data),
+    reason: r.reason,
+    deliveryCount: r.delivery_count,
+    stream: r.stream,
+    streamSeq: r.stream_seq === null ? null : Number(r.stream_seq),
+    failedAt: iso(r.failed_at)!,
+    replayedAt: iso(r.replayed_at),
+    replayOutcome: r.replay_outcome,
+  };
+}
+
+export async function storeDeadLetter(em: EntityManager, letter: NewDeadLetter): Promise<number> {
+  const [row] = await em.execute<{ id: string }[]>(
+    `insert into dead_letter (consumer, message_id, subject, headers, data, reason, delivery_count, stream, stream_seq)
+     values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) returning id`,
+    [
+      letter.consumer,
+      letter.messageId,
+      letter.subject,
+      JSON.stringify(letter.headers),
+      Buffer.from(letter.data),
+      letter.reason,
+      letter.deliveryCount,
+      letter.stream,
+      letter.streamSeq,
+    ],
+  );
+  return Number(row!.id);
+}
+
+/** Dead letters in id order after `afterId`; by default only those not replayed successfully yet. */
+export async function listDeadLetters(em: EntityManager, options: { afterId?: number; limit: number; includeReplayed?: boolean }): Promise<DeadLetter[]> {
+  const rows = await em.execute<DeadLetterRecord[]>(
+    `select * from dead_letter where id > ? ${options.includeReplayed ? '' : 'and replayed_at is null'} order by id limit ?`,
+    [options.afterId ?? 0, options.limit],
+  );
+  return rows.map(fromRecord);
+}
+
+export async function findDeadLetter(em: EntityManager, id: number): Promise<DeadLetter | null> {
+  const [row] = await em.execute<DeadLetterRecord[]>(`select * from dead_letter where id = ?`, [id]);
+  return row ? fromRecord(row) : null;
+}
+
+export async function markDeadLetterReplayed(em: EntityManager, id: number, outcome: string): Promise<void> {
+  await em.execute(`update dead_letter set replayed_at = now(), replay_outcome = ? where id = ?`, [outcome, id]);
+}
+
+export async function countOpenDeadLetters(em: EntityManager): Promise<number> {
+  const [row] = await em.execute<{ n: string }[]>(`select count(*) as n from dead_letter where replayed_at is null`);
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,53 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** A consumed message whose effect is committed: claimed first, in the same transaction as the effect. */
+export const ProcessedMessageEntity = defineEntity({
+  name: 'ProcessedMessage',
+  tableName: 'processed_message',
+  properties: {
+    consumer: p.string().columnType('text').primary(),
+    /** Nats-Msg-Id, else the envelope id, else `<stream>:<sequence>` (see upstream-consumer.ts). */
+    messageId: p.string().columnType('text').primary(),
+    stream: p.string().columnType('text'),
+    streamSeq: p.bigint('number'),
+    subject: p.string().columnType('text'),
+    processedAt: p.datetime().columnType('timestamptz'),
+  },
+});
+
+/** A message that can never be processed as it is, kept whole (subject, headers, bytes) for an operator. */
+export const DeadLetterEntity = defineEntity({
+  name: 'DeadLetter',
+  tableName: 'dead_letter',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    consumer: p.string().columnType('text'),
+    messageId: p.string().columnType('text').nullable(),
+    subject: p.string().columnType('text'),
+    headers: p.json<Record<string, string[]>>().columnType('jsonb'),
+    data: p.blob(),
+    reason: p.string().columnType('text'),
+    deliveryCount: p.integer(),
+    stream: p.string().columnType('text').nullable(),
+    streamSeq: p.bigint('number').nullable(),
+    failedAt: p.datetime().columnType('timestamptz'),
+    replayedAt: p.datetime().columnType('timestamptz').nullable(),
+    replayOutcome: p.string().columnType('text').nullable(),
+  },
+});
+
+/** The latest staging deployment of a course, applied to distributions of the course created later. */
+export const CourseStagingEntity = defineEntity({
+  name: 'CourseStaging',
+  tableName: 'course_staging',
+  properties: {
+    courseId: p.string().columnType('text').primary(),
+    stagingUrl: p.string().columnType('text'),
+    deployedAt: p.datetime().columnType('timestamptz'),
+    receivedAt: p.datetime().columnType('timestamptz'),
+  },
+});
+
+export type ProcessedMessageRow = InferEntity<typeof ProcessedMessageEntity>;
+export type DeadLetterRow = InferEntity<typeof DeadLetterEntity>;
+export type CourseStagingRow = InferEntity<typeof CourseStagingEntity>;

@@ -1,0 +1,38 @@
+/**
+ * The inbox: exactly-once effects for consumed messages. `claimMessage` runs first in the transaction of the
+ * effect; a message already claimed (committed by an earlier delivery, replay or instance) is a duplicate, and the
+ * caller acks it without doing anything. A concurrent delivery of the same message waits on the claim and then sees
+ * it taken. Rows are kept for the dedup retention and deleted in bounded batches.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface MessageIdentity {
+  consumer: string;
+  messageId: string;
+  stream: string;
+  streamSeq: number;
+  subject: string;
+}
+
+/** True when this transaction claimed the message; false when it was processed before (a duplicate). */
+export async function claimMessage(em: EntityManager, message: MessageIdentity): Promise<boolean> {
+  const claimed = await em.execute<{ message_id: string }[]>(
+    `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
+     values (?, ?, ?, ?, ?) on conflict do nothing returning message_id`,
+    [message.consumer, message.messageId, message.stream, message.streamSeq, message.subject],
+  );
+  return claimed.length === 1;
+}
+
+/** Deletes up to `batchSize` processed-message rows older than `olderThan`; returns how many went. */
+export async function deleteProcessedMessagesBefore(em: EntityManager, olderThan: Date, batchSize: number): Promise<number> {
+  const deleted = await em.execute<{ n: number }[]>(
+    `with old as (
+       select consumer, message_id from processed_message where processed_at < ? order by processed_at limit ?
+     )
+     delete from processed_message p using old where p.consumer = old.consumer and p.message_id = old.message_id
+     returning 1 as n`,
+    [olderThan, batchSize],
+  );
+  return deleted.length;
+}

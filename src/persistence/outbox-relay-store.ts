@@ -1,0 +1,85 @@
+/**
+ * The relay's side of the outbox table: read unpublished rows in id order, mark them published (only after their
+ * PubAck), record failures, delete old published rows, measure the backlog. Every function runs on the relay's
+ * own connection (see relay-session.ts), outside any business transaction.
+ *
+ * Order: within one distribution, outbox ids follow commit order, because every transaction that appends an event
+ * for a distribution first writes (and so row-locks) that distribution, and takes its ids only after the lock.
+ * Across distributions a smaller id may commit later; reading "all unpublished rows" on every pass (no
+ * high-water mark) means such a row is picked up by the next pass, never skipped (Watermill #311).
+ */
+
+/** The part of pg.Client the store needs. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export interface UnpublishedRow {
+  /** bigserial, as a string (pg returns int8 as text). */
+  id: string;
+  eventId: string;
+  eventType: string;
+  /** `<type>.<distribution id>`, without any deployment prefix. */
+  subject: string;
+  aggregateId: string;
+  /** The envelope JSON, as stored. */
+  body: string;
+  /** The envelope timestamp (RFC 3339). */
+  time: string;
+  attempts: number;
+}
+
+/** Up to `limit` unpublished rows in id order, after `afterId` when given (the relay's pipelined reads). */
+export async function fetchUnpublished(db: Queryable, limit: number, afterId?: string): Promise<UnpublishedRow[]> {
+  const result = await db.query<UnpublishedRow>(
+    `select o.id::text as id, event_id as "eventId", event_type as "eventType", subject, aggregate_id as "aggregateId",
+            envelope::text as body,
+            coalesce(envelope->>'timestamp', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as time,
+            attempts
+       from outbox_event o where published_at is null and o.id > $2
+      order by o.id limit $1`, // o.id: the bigint, not the text alias `id` (which would sort 10 before 5)
+    [limit, afterId ?? '0'],
+  );
+  return result.rows;
+}
+
+/** Marks rows published; only ever called with ids whose PubAck arrived (a duplicate ack included). */
+export async function markPublished(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(`update outbox_event set published_at = now(), last_error = null where id = any($1::bigint[]) and published_at is null`, [ids]);
+}
+
+/** Keeps failed rows for the next pass: attempts + 1 and the reason. */
+export async function markFailed(db: Queryable, failures: ReadonlyArray<{ id: string; error: string }>): Promise<void> {
+  if (failures.length === 0) return;
+  await db.query(
+    `update outbox_event o set attempts = o.attempts + 1, last_error = f.error
+       from unnest($1::bigint[], $2::text[]) as f(id, error) where o.id = f.id and o.published_at is null`,
+    [failures.map((f) => f.id), failures.map((f) => f.error.slice(0, 1000))],
+  );
+}
+
+/** Deletes at most `limit` rows published before `olderThanMs` ago; returns how many. Run by the active relay only. */
+export async function deletePublished(db: Queryable, olderThanMs: number, limit: number): Promise<number> {
+  const result = await db.query(
+    `delete from outbox_event where id in (
+       select id from outbox_event where published_at < now() - $1 * interval '1 millisecond' order by published_at limit $2)`,
+    [olderThanMs, limit],
+  );
+  return result.rowCount ?? 0;
+}
+
+export interface Backlog {
+  unpublished: number;
+  /** Age of the oldest unpublished row in ms, or null when there is none. */
+  oldestAgeMs: number | null;
+}
+
+export async function measureBacklog(db: Queryable): Promise<Backlog> {
+  const result = await db.query<{ n: string; age_ms: string | null }>(
+    `select count(*)::text as n, (extract(epoch from now() - min(created_at)) * 1000)::bigint::text as age_ms
+       from outbox_event where published_at is null`,
+  );
+  const row = result.rows[0];
+  return { unpublished: Number(row?.n ?? 0), oldestAgeMs: row?.age_ms == null ? null : Number(row.age_ms) };
+}
