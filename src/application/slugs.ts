@@ -4,8 +4,11 @@ import { slugCandidate } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { findTakenSlugs, insertDistribution } from '../persistence/distribution-repository.js';
 
-/** Attempts at a generated slug within one transaction before the command is retried as a whole. */
-const GENERATED_SLUG_ATTEMPTS = 5;
+/**
+ * Attempts at a generated slug within one transaction. Every failed attempt means another transaction committed
+ * that slug meanwhile, so under any realistic contention one of these succeeds.
+ */
+const GENERATED_SLUG_ATTEMPTS = 100;
 
 /**
  * Inserts a new distribution under the slug it is entitled to, in the caller's transaction, and returns it.

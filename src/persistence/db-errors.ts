@@ -9,7 +9,7 @@ import { DeadlockException, LockWaitTimeoutException, OptimisticLockError, Uniqu
 const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '53300', '53400']);
 const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 const UNREACHABLE_MESSAGE =
-  /Connection terminated|Client has encountered a connection error|Timeout acquiring a connection|connection is closed|Connection ended|terminating connection|the database system is (starting up|shutting down)/i;
+  /Connection terminated|Client has encountered a connection error|Timeout acquiring a connection|connection is closed|Connection ended|terminating connection|the database system is (starting up|shutting down)|is not currently accepting connections|Transaction query already complete/i;
 
 interface ErrorShape {
   code?: unknown;
@@ -25,7 +25,11 @@ export function violatedUniqueConstraint(err: unknown): string | undefined {
   return typeof constraint === 'string' ? constraint : '';
 }
 
-/** The database could not be reached or dropped the connection: answer 503, nack, back off. */
+/**
+ * The database could not be reached or dropped the connection: answer 503, nack, back off. Includes a database
+ * closed to connections (55000, "not currently accepting connections") and knex's "Transaction query already
+ * complete", which is what the next statement of a transaction whose BEGIN hit a dead pooled connection gets.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as ErrorShape | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
