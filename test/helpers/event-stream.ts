@@ -28,11 +28,11 @@ export async function streamEvents(nc: NatsConnection, stream: string): Promise<
 }
 
 /** Polls `check` every 50 ms until it returns a truthy value (returned) or `timeoutMs` passes (throws `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await sleep(50);
   }
