@@ -12,7 +12,8 @@ const { call, db, nc, namespace } = await startTestApp(t, {
 const validator = createContractValidator();
 const outcomeOf = (seq: number) => waitFor(`outcome of seq ${seq}`, () => outcomes.find((o) => o.seq === seq)?.outcome);
 
-async function distributionsOf(courseId: string) {
+/** Rows as PostgreSQL returns them. */
+async function distributionsOf(courseId: string): Promise<any[]> {
   const { rows } = await db.query(`select * from distribution where course_id = $1 and deleted_at is null order by id`, [courseId]);
   return rows;
 }
