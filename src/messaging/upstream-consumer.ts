@@ -73,6 +73,9 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
+  const stopped = new AbortController();
+  /** Waits, but not past stop(). */
+  const pauseFor = (ms: number) => sleep(ms, undefined, { signal: stopped.signal }).catch(() => undefined);
   let paused = false;
   let processed = 0;
   let deadLettered = 0;
@@ -189,19 +192,21 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
         log.info('database answers again: consumption resumed');
         return;
       } catch {
-        await sleep(delay);
+        await pauseFor(delay);
         delay = Math.min(delay * 2, settings.retryMaxMs);
       }
     }
   }
 
   async function run(): Promise<void> {
+    let failures = 0;
     while (!stopping) {
       if (paused) await waitForDatabase();
       if (stopping) break;
       try {
         const consumer = await js.consumers.get(settings.streamName, settings.durableName);
         messages = await consumer.consume({ max_messages: Math.min(settings.maxAckPending, 256) });
+        failures = 0;
         for await (const m of messages) {
           while (inFlight.size >= settings.concurrency) await Promise.race(inFlight);
           const settling: Promise<void> = settle(m).finally(() => inFlight.delete(settling));
@@ -209,8 +214,10 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
         }
       } catch (err) {
         if (!stopping) {
-          log.error({ err }, 'consuming failed; retrying');
-          await sleep(settings.retryBaseMs);
+          // E.g. the stream or the consumer does not exist (yet): retry, less and less often.
+          const delay = Math.min(settings.retryBaseMs * 2 ** failures++, settings.retryMaxMs);
+          log.error({ err, retry_in_ms: delay }, 'consuming failed; retrying');
+          await pauseFor(delay);
         }
       }
     }
@@ -223,6 +230,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     },
     async stop() {
       stopping = true;
+      stopped.abort();
       messages?.stop();
       await loop;
       await Promise.all(inFlight);
