@@ -12,6 +12,8 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { commandSubject } from '../src/messaging/subjects.js';
 import { compare, measure, printTable, type ScenarioResult } from './measure.js';
+import { deleteStream, runRelayBenchmarks } from './relay.js';
+import { runIngestionBenchmark } from './ingestion.js';
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -26,7 +28,7 @@ await admin.query(`create database "${dbName}"`);
 const dbUrl = new URL(serverUrl);
 dbUrl.pathname = `/${dbName}`;
 const prefix = `bench${randomBytes(3).toString('hex')}`;
-const config = loadConfig({ ...process.env, DATABASE_URL: dbUrl.toString(), NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error' });
+const config = loadConfig({ ...process.env, DATABASE_URL: dbUrl.toString(), NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', CONSUMER_ENABLED: 'false' });
 const app = await createApp(config, { log: pino({ level: 'error' }) });
 await app.start();
 // The load comes from its own connection, as a real caller's would; noAsyncTraces keeps the client's own cost low.
@@ -109,10 +111,13 @@ try {
     await pool.end();
     results.push(compare('create (16 in flight)', result, 'raw pg: row + outbox row, one transaction', base, 0.5));
   }
+  results.push(...(await runRelayBenchmarks({ serverUrl, scale, say, run })));
+  results.push(...(await runIngestionBenchmark({ serverUrl, scale, say, run })));
 } finally {
   await noopService.stop();
   await nc.drain();
   await app.stop();
+  await deleteStream(config.nats.url, config.stream.name); // the app's relay provisioned it under the bench prefix
   await admin.query(`drop database if exists "${dbName}" with (force)`);
   await admin.end();
 }
