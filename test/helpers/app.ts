@@ -52,7 +52,9 @@ export async function startTestApp(
   // The event stream belongs to the namespace: dropped after the app stopped (teardowns run last-in, first-out);
   // a test that passes its own namespace (several apps on one stream) drops the stream itself.
   if (!options.namespace && config.relay.enabled) t.teardown(() => deleteStreamQuietly(config.nats.url, config.stream.name));
-  if (!options.namespace && config.consumer.enabled) t.teardown(() => deleteStreamQuietly(config.nats.url, config.consumer.streamName));
+  // The COURSE stream exists only because the test app created it (COURSE_STREAM_CREATE): every app drops it after
+  // it stopped; deleting it twice is harmless.
+  if (config.consumer.enabled && config.consumer.createStream) t.teardown(() => deleteStreamQuietly(config.nats.url, config.consumer.streamName));
   const app = await createApp(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ...options.overrides });
   t.teardown(() => app.stop());
   await app.start();
