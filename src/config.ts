@@ -127,9 +127,9 @@ export function loadConfig(env: Env = process.env): Config {
     mailbox: { maxPending: integer('MAILBOX_MAX_PENDING', 10_000, 1, 1_000_000) },
     commandMaxAttempts: integer('COMMAND_MAX_ATTEMPTS', 4, 1, 20),
     counters: {
-      flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 5, 0, 10_000),
+      flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 2, 0, 10_000),
       maxBatch: integer('COUNTER_MAX_BATCH', 1000, 1, 100_000),
-      maxConcurrentFlushes: integer('COUNTER_MAX_CONCURRENT_FLUSHES', 4, 1, 64),
+      maxConcurrentFlushes: integer('COUNTER_MAX_CONCURRENT_FLUSHES', 2, 1, 64),
     },
     readCache: {
       ttlMs: integer('READ_CACHE_TTL_MS', 1000, 0, 3_600_000),
