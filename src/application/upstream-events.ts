@@ -16,8 +16,8 @@ import { distributionForCourse, stagingCommand } from '../domain/course-events.j
 import { createDistribution, decide, evolve, type Creation, type EventDraft } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import { findCourseStaging, lockCourse, recordCourseStaging } from '../persistence/course-staging.js';
-import { findLiveByCourse, findLiveRootOfCourse, updateDistribution } from '../persistence/distribution-repository.js';
+import { courseLockKey, findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
+import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
 import { recordEvents } from './record-events.js';
@@ -43,12 +43,11 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
   const course = event.payload;
   return deps.mailbox.run(courseKey(course.course_id), () =>
     withRetries(deps, async (em) => {
-      await lockCourse(em, course.course_id);
-      if (!(await claimMessage(em, message.identity))) return 'duplicate';
-      if (await findLiveRootOfCourse(em, course.tenant_id, course.course_id)) return 'no-op';
+      if (!(await claimMessage(em, message.identity, courseLockKey(course.course_id)))) return 'duplicate';
+      const { hasLiveRoot, staging } = await findCourseContext(em, course.tenant_id, course.course_id);
+      if (hasLiveRoot) return 'no-op';
       const now = deps.now().toISOString();
       const id = deps.newId('dist');
-      const staging = await findCourseStaging(em, course.course_id);
       const build = (slug: string): Creation => {
         const created = createDistribution(distributionForCourse(course, { id, slug }), now);
         if (!staging) return created;
@@ -71,8 +70,7 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
   const keys = [courseKey(deployment.course_id), ...known.map((d) => d.state.id)];
   return deps.mailbox.runAll(keys, () =>
     withRetries(deps, async (em: EntityManager) => {
-      await lockCourse(em, deployment.course_id);
-      if (!(await claimMessage(em, message.identity))) return 'duplicate';
+      if (!(await claimMessage(em, message.identity, courseLockKey(deployment.course_id)))) return 'duplicate';
       await recordCourseStaging(em, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
       const now = deps.now().toISOString();
       for (const loaded of await findLiveByCourse(em, deployment.course_id)) {

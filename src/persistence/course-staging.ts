@@ -7,11 +7,28 @@ export interface CourseStaging {
 }
 
 /**
- * Serialises everything that touches one course's distributions from consumed events, across instances, until the
- * transaction ends: a staging deployment and the creation of the course's distribution cannot miss each other.
+ * The advisory-lock key that serialises everything touching one course's distributions from consumed events, across
+ * instances, until the transaction ends: a staging deployment and the creation of the course's distribution cannot
+ * miss each other. Taken by claimMessage (inbox.ts) in the claiming statement.
  */
-export async function lockCourse(em: EntityManager, courseId: string): Promise<void> {
-  await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 7262002))`, [`course:${courseId}`]);
+export function courseLockKey(courseId: string): string {
+  return `course:${courseId}`;
+}
+
+/** What creating a course's distribution needs to know, in one round trip: does a root exist, any deployment. */
+export async function findCourseContext(
+  em: EntityManager,
+  tenantId: string,
+  courseId: string,
+): Promise<{ hasLiveRoot: boolean; staging: CourseStaging | null }> {
+  const [row] = await em.execute<{ has_live_root: boolean; staging_url: string | null; deployed_at: string | Date | null }[]>(
+    `select exists (select 1 from distribution where tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null) as has_live_root,
+            s.staging_url, s.deployed_at
+       from (select 1) as one left join course_staging s on s.course_id = ?`,
+    [tenantId, courseId, courseId],
+  );
+  const staging = row?.staging_url && row.deployed_at ? { stagingUrl: row.staging_url, deployedAt: new Date(row.deployed_at).toISOString() } : null;
+  return { hasLiveRoot: row?.has_live_root === true, staging };
 }
 
 /** Records a deployment unless a later one is already recorded (events of one course arrive in any order). */
@@ -22,12 +39,4 @@ export async function recordCourseStaging(em: EntityManager, courseId: string, s
      where course_staging.deployed_at < excluded.deployed_at`,
     [courseId, staging.stagingUrl, staging.deployedAt],
   );
-}
-
-export async function findCourseStaging(em: EntityManager, courseId: string): Promise<CourseStaging | null> {
-  const [row] = await em.execute<{ staging_url: string; deployed_at: string | Date }[]>(
-    `select staging_url, deployed_at from course_staging where course_id = ?`,
-    [courseId],
-  );
-  return row ? { stagingUrl: row.staging_url, deployedAt: new Date(row.deployed_at).toISOString() } : null;
 }

@@ -46,10 +46,6 @@ export async function findLiveByCourse(em: EntityManager, courseId: string): Pro
   return records.map(fromRecord);
 }
 
-/** The live root distribution (not a variant) of a course in a tenant, if any. */
-export function findLiveRootOfCourse(em: EntityManager, tenantId: string, courseId: string): Promise<LoadedDistribution | null> {
-  return selectOne(em, 'tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null order by id', [tenantId, courseId]);
-}
 
 export interface ListFilter {
   courseId?: string;

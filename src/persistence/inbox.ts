@@ -14,15 +14,27 @@ export interface MessageIdentity {
   subject: string;
 }
 
-/** True when this transaction claimed the message; false when it was processed before (a duplicate). */
-export async function claimMessage(em: EntityManager, message: MessageIdentity): Promise<boolean> {
+/**
+ * True when this transaction claimed the message; false when it was processed before (a duplicate).
+ * With `serialiseOn`, a transaction-scoped advisory lock on that key is taken first, in the same statement (one
+ * round trip): whatever else holds the key waits, across instances, until this transaction ends.
+ */
+export async function claimMessage(em: EntityManager, message: MessageIdentity, serialiseOn?: string): Promise<boolean> {
+  const row = [message.consumer, message.messageId, message.stream, message.streamSeq, message.subject];
   const claimed = await em.execute<{ message_id: string }[]>(
-    `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
-     values (?, ?, ?, ?, ?) on conflict do nothing returning message_id`,
-    [message.consumer, message.messageId, message.stream, message.streamSeq, message.subject],
+    serialiseOn === undefined
+      ? `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
+         values (?, ?, ?, ?, ?) on conflict do nothing returning message_id`
+      : `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
+         select ?, ?, ?, ?, ? from (select pg_advisory_xact_lock(hashtextextended(?, ${ADVISORY_NAMESPACE}))) as serialised
+         on conflict do nothing returning message_id`,
+    serialiseOn === undefined ? row : [...row, serialiseOn],
   );
   return claimed.length === 1;
 }
+
+/** Seed of the advisory-lock keys taken through claimMessage (hashtextextended of the key). */
+export const ADVISORY_NAMESPACE = 7_262_002;
 
 /** Deletes up to `batchSize` processed-message rows older than `olderThan`; returns how many went. */
 export async function deleteProcessedMessagesBefore(em: EntityManager, olderThan: Date, batchSize: number): Promise<number> {
