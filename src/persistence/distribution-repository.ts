@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DistributionState } from '../domain/distribution.js';
 import { DistributionEntity } from './entities/distribution.entity.js';
-import { fromRecord, fromRow, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
+import { fromRecord, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
 
 export type { LoadedDistribution };
 
@@ -36,8 +36,11 @@ export function findLiveBySlug(em: EntityManager, tenantId: string, slug: string
 }
 
 export async function findLiveVariants(em: EntityManager, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
-  const rows = await em.find(DistributionEntity, { tenantId, derivedFrom: parentId, deletedAt: null }, { orderBy: { id: 'asc' } });
-  return rows.map(fromRow);
+  const records = await em.execute<DistributionRecord[]>(
+    `select * from distribution where tenant_id = ? and derived_from = ? and deleted_at is null order by id`,
+    [tenantId, parentId],
+  );
+  return records.map(fromRecord);
 }
 
 /** Live distributions of a course, in every tenant (CourseFactory's course ids are global). */
@@ -59,20 +62,19 @@ export interface ListFilter {
 
 /** One page of live distributions in id order; asks for one extra row to know whether another page exists. */
 export async function listLive(em: EntityManager, tenantId: string, filter: ListFilter): Promise<{ items: LoadedDistribution[]; hasMore: boolean }> {
-  const rows = await em.find(
-    DistributionEntity,
-    {
-      tenantId,
-      deletedAt: null,
-      ...(filter.courseId !== undefined && { courseId: filter.courseId }),
-      ...(filter.visibility !== undefined && { visibility: filter.visibility }),
-      ...(filter.targetGroup !== undefined && { targetGroup: { $contains: [filter.targetGroup] } }),
-      ...(filter.derivedFrom !== undefined && { derivedFrom: filter.derivedFrom }),
-      ...(filter.afterId !== undefined && { id: { $gt: filter.afterId } }),
-    },
-    { orderBy: { id: 'asc' }, limit: filter.limit + 1 },
-  );
-  return { items: rows.slice(0, filter.limit).map(fromRow), hasMore: rows.length > filter.limit };
+  const where = ['tenant_id = ?', 'deleted_at is null'];
+  const params: unknown[] = [tenantId];
+  const filterBy = (condition: string, value: unknown) => (where.push(condition), params.push(value));
+  if (filter.courseId !== undefined) filterBy('course_id = ?', filter.courseId);
+  if (filter.visibility !== undefined) filterBy('visibility = ?', filter.visibility);
+  if (filter.targetGroup !== undefined) filterBy('target_group @> array[?]::text[]', filter.targetGroup);
+  if (filter.derivedFrom !== undefined) filterBy('derived_from = ?', filter.derivedFrom);
+  if (filter.afterId !== undefined) filterBy('id > ?', filter.afterId);
+  const rows = await em.execute<DistributionRecord[]>(`select * from distribution where ${where.join(' and ')} order by id limit ?`, [
+    ...params,
+    filter.limit + 1,
+  ]);
+  return { items: rows.slice(0, filter.limit).map(fromRecord), hasMore: rows.length > filter.limit };
 }
 
 /** Live slugs of a tenant equal to `base` or `base-<n>`: what an auto-generated slug must avoid. */

@@ -67,35 +67,6 @@ export function fromRecord(r: DistributionRecord): LoadedDistribution {
   };
 }
 
-export function fromRow(row: DistributionRow): LoadedDistribution {
-  return {
-    rowVersion: row.rowVersion,
-    state: {
-      id: row.id,
-      tenant_id: row.tenantId,
-      course_id: row.courseId,
-      slug: row.slug,
-      language: row.language,
-      title: row.title,
-      description: row.description,
-      target_group: row.targetGroup,
-      visibility: row.visibility,
-      version: row.version,
-      derived_from: row.derivedFrom ?? null,
-      seo: row.seo,
-      cta: row.cta,
-      staging_url: row.stagingUrl ?? null,
-      staging_deployed_at: iso(row.stagingDeployedAt),
-      view_count: Number(row.viewCount),
-      enrollment_count: Number(row.enrollmentCount),
-      published_at: iso(row.publishedAt),
-      created_at: iso(row.createdAt)!,
-      updated_at: iso(row.updatedAt)!,
-      deleted_at: iso(row.deletedAt),
-    },
-  };
-}
-
 /** The columns a command may change (counters are only ever incremented in SQL, see counters.ts). */
 export function toRowChanges(state: DistributionState) {
   return {
