@@ -74,7 +74,7 @@ export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
  */
 export async function startNatsServer(
   t: Teardown,
-  options: { config?: string; jetstream?: boolean } = {},
+  options: { config?: string; jetstream?: boolean; env?: Record<string, string> } = {},
 ): Promise<PrivateNatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cd-nats-'));
@@ -86,7 +86,7 @@ export async function startNatsServer(
   let child: ReturnType<typeof spawn> | undefined;
   let output = '';
   const start = async () => {
-    child = spawn(NATS_SERVER_BIN, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(NATS_SERVER_BIN, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<never>((_, reject) =>
