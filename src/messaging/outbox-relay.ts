@@ -55,19 +55,6 @@ export interface OutboxRelayOptions {
   statementTimeoutMs: number;
 }
 
-export const DEFAULT_RELAY_OPTIONS: Omit<OutboxRelayOptions, 'subjectPrefix' | 'streamName'> = {
-  batchSize: 1000,
-  maxInFlight: 256,
-  pollIntervalMs: 1000,
-  maxBackoffMs: 30_000,
-  publishTimeoutMs: 5000,
-  retentionMs: 24 * 3_600_000,
-  lockRetryMs: 5000,
-  statusIntervalMs: 60_000,
-  ceSource: 'course_distribution',
-  statementTimeoutMs: 10_000,
-};
-
 /** Test seams. `afterPublish` runs after a row's PubAck and before it is marked: throwing there simulates a crash. */
 export interface RelayHooks {
   afterPublish?(row: UnpublishedRow, ack: PubAck): void | Promise<void>;
