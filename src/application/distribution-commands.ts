@@ -36,7 +36,7 @@ import {
 } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
-import { recordEvents } from './record-events.js';
+import { outboxBatchOf, recordEvents } from './record-events.js';
 import { runCommand } from './run-command.js';
 import { insertWithSlug } from './slugs.js';
 
@@ -105,7 +105,7 @@ export async function createOne(deps: ServiceDeps, context: RequestContext, requ
     (em) =>
       idempotent(em, { tenantId: context.tenantId, operation: 'create', key: request.idempotency_key }, request, async () => {
         const now = deps.now().toISOString();
-        const { state, events } = await insertWithSlug(
+        const { state } = await insertWithSlug(
           em,
           context.tenantId,
           { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) },
@@ -125,8 +125,8 @@ export async function createOne(deps: ServiceDeps, context: RequestContext, requ
               },
               now,
             ),
+          (creation) => outboxBatchOf(deps, context, creation.events, now),
         );
-        await recordEvents(deps, em, context, events, now);
         return toResource(state, 1);
       }),
   );
@@ -216,8 +216,9 @@ export function createVariant(deps: ServiceDeps, context: RequestContext, reques
           if (!derived.ok) throw ServiceFailure.from(derived.rejection);
           return derived;
         };
-        const derived = await insertWithSlug(em, context.tenantId, { requested: request.slug, generatedBase }, derive);
-        await recordEvents(deps, em, context, derived.events, now);
+        const derived = await insertWithSlug(em, context.tenantId, { requested: request.slug, generatedBase }, derive, (creation) =>
+          outboxBatchOf(deps, context, creation.events, now),
+        );
         return toResource(derived.state, 1);
       }),
   );

@@ -3,6 +3,7 @@ import type { Creation } from '../domain/distribution.js';
 import { slugCandidate } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { findTakenSlugs, insertDistribution } from '../persistence/distribution-repository.js';
+import type { OutboxBatch } from '../persistence/outbox.js';
 
 /**
  * Attempts at a generated slug within one transaction. Every failed attempt means another transaction committed
@@ -11,7 +12,8 @@ import { findTakenSlugs, insertDistribution } from '../persistence/distribution-
 const GENERATED_SLUG_ATTEMPTS = 100;
 
 /**
- * Inserts a new distribution under the slug it is entitled to, in the caller's transaction, and returns it.
+ * Inserts a new distribution under the slug it is entitled to, with its events (`outbox`), in the caller's
+ * transaction, and returns it.
  * An explicitly requested slug must be free among the tenant's live distributions, else 409 SLUG_TAKEN.
  * A generated one is `base` when free, else the first free of base-2, base-3, ...; a slug claimed concurrently
  * by another transaction just means the next candidate.
@@ -21,16 +23,18 @@ export async function insertWithSlug(
   tenantId: string,
   slugs: { requested?: string; generatedBase: string },
   build: (slug: string) => Creation,
+  outbox: (creation: Creation) => OutboxBatch,
 ): Promise<Creation> {
+  const insert = async (creation: Creation) => insertDistribution(em, creation.state, outbox(creation));
   if (slugs.requested !== undefined) {
     const creation = build(slugs.requested);
-    if (await insertDistribution(em, creation.state)) return creation;
+    if (await insert(creation)) return creation;
     throw new ServiceFailure('SLUG_TAKEN', `slug "${slugs.requested}" is already taken in this tenant`, { slug: slugs.requested });
   }
   let candidate = slugs.generatedBase;
   for (let attempt = 1; attempt <= GENERATED_SLUG_ATTEMPTS; attempt++) {
     const creation = build(candidate);
-    if (await insertDistribution(em, creation.state)) return creation;
+    if (await insert(creation)) return creation;
     const taken = await findTakenSlugs(em, tenantId, slugs.generatedBase);
     for (let n = 1; taken.has(candidate); n++) candidate = slugCandidate(slugs.generatedBase, n);
   }

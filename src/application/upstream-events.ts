@@ -20,7 +20,7 @@ import { courseLockKey, findCourseContext, recordCourseStaging } from '../persis
 import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
-import { recordEvents } from './record-events.js';
+import { outboxBatchOf, recordEvents } from './record-events.js';
 import { withRetries } from './run-command.js';
 import { insertWithSlug } from './slugs.js';
 
@@ -55,8 +55,9 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
         if (!applied.ok) throw ServiceFailure.from(applied.rejection);
         return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
       };
-      const { events } = await insertWithSlug(em, course.tenant_id, { generatedBase: slugFromTitle(course.title, course.language) }, build);
-      await recordEvents(deps, em, lineage(deps, message, course.tenant_id), events, now);
+      await insertWithSlug(em, course.tenant_id, { generatedBase: slugFromTitle(course.title, course.language) }, build, (creation) =>
+        outboxBatchOf(deps, lineage(deps, message, course.tenant_id), creation.events, now),
+      );
       return 'applied';
     }),
   );

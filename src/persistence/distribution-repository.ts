@@ -6,6 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DistributionState } from '../domain/distribution.js';
 import { DistributionEntity } from './entities/distribution.entity.js';
 import { fromRecord, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
+import { OUTBOX_INSERT_FROM_JSON, type OutboxBatch } from './outbox.js';
 
 export type { LoadedDistribution };
 
@@ -87,16 +88,24 @@ export async function findTakenSlugs(em: EntityManager, tenantId: string, base: 
 }
 
 /**
- * Inserts a new distribution unless its slug is taken by a live distribution of the tenant; returns whether it
- * was inserted. A taken slug does not abort the transaction (ON CONFLICT DO NOTHING), so the caller may try another.
+ * Inserts a new distribution, and its events into the outbox, in one statement (one round trip), unless its slug is
+ * taken by a live distribution of the tenant; returns whether it was inserted (the events only are when it was).
+ * A taken slug does not abort the transaction (ON CONFLICT DO NOTHING), so the caller may try another.
  */
-export async function insertDistribution(em: EntityManager, state: DistributionState): Promise<boolean> {
+export async function insertDistribution(em: EntityManager, state: DistributionState, events: OutboxBatch): Promise<boolean> {
   const inserted = await em.execute<{ id: string }[]>(
-    `insert into distribution
-     select * from jsonb_populate_record(null::distribution, ?::jsonb)
-     on conflict (tenant_id, slug) where deleted_at is null do nothing
-     returning id`,
-    [JSON.stringify({ ...state, row_version: 1 })],
+    `with inserted as (
+       insert into distribution
+       select * from jsonb_populate_record(null::distribution, ?::jsonb)
+       on conflict (tenant_id, slug) where deleted_at is null do nothing
+       returning id
+     ), appended as (
+       ${OUTBOX_INSERT_FROM_JSON}
+        where exists (select 1 from inserted)
+        order by position
+     )
+     select id from inserted`,
+    [JSON.stringify({ ...state, row_version: 1 }), events.json],
   );
   return inserted.length === 1;
 }
