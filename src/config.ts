@@ -69,14 +69,22 @@ export interface EventStreamConfig {
 
 export interface RelayConfig {
   enabled: boolean;
+  /** Outbox rows read per pass. */
   batchSize: number;
+  /** PubAcks outstanding at once, across distributions (one at a time within a distribution). */
   maxInFlight: number;
+  /** Fallback poll; commits wake the relay through LISTEN/NOTIFY. */
   pollIntervalMs: number;
+  /** Cap of the backoff after a failed pass (starts at 100 ms, doubles). */
   maxBackoffMs: number;
   publishTimeoutMs: number;
+  /** Published rows older than this are deleted; 0 = at the next housekeeping. */
   retentionMs: number;
+  /** How often a standby tries to become the active relay. */
   lockRetryMs: number;
+  /** On stop, how long the active relay may publish what is committed. */
   flushTimeoutMs: number;
+  /** How often backlog and age are logged (and published rows cleaned up). */
   statusIntervalMs: number;
   /** CloudEvents `ce-source` of every event (a URI-reference). */
   ceSource: string;

@@ -20,6 +20,7 @@
  *   batches; backlog size and the age of the oldest unpublished row are logged every `statusIntervalMs`.
  */
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { RelayConfig } from '../config.js';
 import type { Logger } from 'pino';
 import {
   deletePublished,
@@ -34,26 +35,14 @@ import { eventHeaders } from './event-headers.js';
 import { withPrefix } from './subjects.js';
 import { createWakeSignal } from './wake-signal.js';
 
-export interface OutboxRelayOptions {
+/** The relay's settings: RELAY_* / OUTBOX_* (config.ts documents each), plus what it takes from the rest. */
+export type OutboxRelayOptions = Omit<RelayConfig, 'enabled' | 'flushTimeoutMs'> & {
   /** Deployment prefix put in front of each row's subject (NATS_SUBJECT_PREFIX). */
   subjectPrefix: string;
   /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
   streamName: string;
-  batchSize: number;
-  /** PubAcks outstanding at once, across distributions. */
-  maxInFlight: number;
-  pollIntervalMs: number;
-  /** Cap of the backoff after a failed pass (starts at 100 ms, doubles). */
-  maxBackoffMs: number;
-  publishTimeoutMs: number;
-  /** Published rows older than this are deleted; 0 = at the next housekeeping. */
-  retentionMs: number;
-  lockRetryMs: number;
-  statusIntervalMs: number;
-  /** CloudEvents `ce-source`. */
-  ceSource: string;
   statementTimeoutMs: number;
-}
+};
 
 /** Test seams. `afterPublish` runs after a row's PubAck and before it is marked: throwing there simulates a crash. */
 export interface RelayHooks {
