@@ -1,8 +1,8 @@
 /**
- * View and enrollment-click counting by group commit: requests that arrive together are counted in one
- * transaction (one UPDATE for the whole batch, one outbox row per distribution), and each request is answered
- * only after that transaction commits, so an acknowledged view is a counted view; a failed batch fails every
- * request in it, and none of them is counted.
+ * View and enrollment-click counting by group commit: requests that arrive together are counted by one SQL
+ * statement (the increments of the whole batch and one outbox row per distribution), and each request is answered
+ * only after it commits, so an acknowledged view is a counted view; a failed batch fails every request in it, and
+ * none of them is counted.
  *
  * Each distribution gets one aggregate event per flush carrying its new total (never one per click); its
  * referrer_category / cta_type is the most frequent one in that flush. No PII is stored or emitted: only counts.
@@ -58,12 +58,14 @@ interface Group {
 interface UpdatedRow {
   id: string;
   tenant_id: string;
-  slug?: string;
   total: string | number;
 }
 
-const COLUMN: Record<CounterKind, string> = { views: 'view_count', clicks: 'enrollment_count' };
-const COUNT_FIELD: Record<CounterKind, string> = { views: 'view_count', clicks: 'enrollment_count' };
+/** The column counted, which is also the name of the total in the event's payload. */
+const COLUMN: Record<CounterKind, 'view_count' | 'enrollment_count'> = { views: 'view_count', clicks: 'enrollment_count' };
+
+/** Stands in for the slug until the statement fills in the row's own (a valid slug, so the draft validates). */
+const SLUG_PLACEHOLDER = 'pending';
 
 /** Two instances flushing the same rows can still meet a serialization failure: one quick retry. */
 async function withConflictRetry<T>(statement: () => Promise<T>): Promise<T> {
@@ -75,17 +77,17 @@ async function withConflictRetry<T>(statement: () => Promise<T>): Promise<T> {
   }
 }
 
-function draftFor(kind: CounterKind, row: UpdatedRow, total: number, at: string, category: string): EventDraft {
+function draftFor(kind: CounterKind, id: string, count: number, at: string, category: string): EventDraft {
   switch (kind) {
     case 'views':
       return {
         type: 'distribution.viewed',
-        payload: { distribution_id: row.id, slug: row.slug ?? '', view_count: total, viewed_at: at, referrer_category: category as ReferrerCategory },
+        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, view_count: count, viewed_at: at, referrer_category: category as ReferrerCategory },
       };
     case 'clicks':
       return {
         type: 'distribution.enrollment_clicked',
-        payload: { distribution_id: row.id, slug: row.slug ?? '', enrollment_count: total, clicked_at: at, cta_type: category as CtaType },
+        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, enrollment_count: count, clicked_at: at, cta_type: category as CtaType },
       };
   }
 }
@@ -151,7 +153,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       // Each group's event is built and validated here with every field final except the two only the database
       // knows (the slug, the new total); the statement fills those in from the row it updates.
       const increments = ordered.map((g) => {
-        const draft = draftFor(options.kind, { id: g.id, tenant_id: g.tenantId, slug: 'pending', total: g.items.length }, g.items.length, now, mostFrequent(g.items));
+        const draft = draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items));
         const envelope = buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: g.tenantId, ...eventLineage(g.items, batchIds) });
         const checked = deps.validator.validate(envelope.type as SchemaName, envelope);
         if (!checked.ok) throw new InvalidEventError(`${envelope.type} violates its schema: ${formatIssues(checked.issues)}`);
@@ -170,7 +172,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
              update distribution d set ${column} = d.${column} + v.n
                from v, locked where d.id = locked.id and d.id = v.id and d.tenant_id = v.tenant_id
              returning d.id, d.tenant_id, d.${column} as total,
-               jsonb_set(jsonb_set(v.envelope, '{payload,slug}', to_jsonb(d.slug)), '{payload,${COUNT_FIELD[options.kind]}}', to_jsonb(d.${column})) as envelope
+               jsonb_set(jsonb_set(v.envelope, '{payload,slug}', to_jsonb(d.slug)), '{payload,${column}}', to_jsonb(d.${column})) as envelope
            ), appended as (
              insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at)
              select envelope->>'id', envelope->>'type', (envelope->>'type') || '.' || id, id, tenant_id, envelope, (envelope->>'timestamp')::timestamptz
