@@ -68,8 +68,8 @@ export function printTable(results: readonly ScenarioResult[]): void {
     baseline: r.baseline,
     'baseline ops/s': r.baseline_ops_per_s,
     ratio: r.ratio,
-    target: `>= ${r.target}`,
-    met: r.ratio >= r.target ? 'yes' : 'NO',
+    target: r.target > 0 ? `>= ${r.target}` : 'reference',
+    met: r.target > 0 ? (r.ratio >= r.target ? 'yes' : 'NO') : '-',
     errors: r.errors,
   }));
   console.table(rows);

@@ -14,6 +14,7 @@ import { commandSubject } from '../src/messaging/subjects.js';
 import { compare, measure, printTable, type ScenarioResult } from './measure.js';
 import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
+import { runOrmOverheadBenchmark } from './orm-overhead.js';
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -113,6 +114,7 @@ try {
   }
   results.push(...(await runRelayBenchmarks({ serverUrl, scale, say, run })));
   results.push(...(await runIngestionBenchmark({ serverUrl, scale, say, run })));
+  results.push(...(await runOrmOverheadBenchmark({ databaseUrl: dbUrl.toString(), scale, say, run })));
 } finally {
   await noopService.stop();
   await nc.drain();
