@@ -8,7 +8,13 @@ const log = createLogger(config.logLevel);
 
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): kept running'));
 
-const app = await createApp(config, { log });
+let app: Awaited<ReturnType<typeof createApp>>;
+try {
+  app = await createApp(config, { log });
+} catch (err) {
+  log.fatal({ err }, 'could not connect to PostgreSQL or NATS; exiting (the orchestrator restarts the process)');
+  process.exit(1);
+}
 try {
   await app.start();
 } catch (err) {
