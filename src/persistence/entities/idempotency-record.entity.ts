@@ -14,8 +14,9 @@ export const IdempotencyRecordEntity = defineEntity({
     /** Hash of the request body (without correlation_id): the same key with another body is a 409. */
     requestHash: p.string().columnType('text'),
     response: p.json<Record<string, unknown>>().columnType('jsonb'),
-    createdAt: p.datetime().columnType('timestamptz'),
+    createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
   },
+  indexes: [{ name: 'idempotency_record_created_at_idx', properties: ['createdAt'] }],
 });
 
 export type IdempotencyRecordRow = InferEntity<typeof IdempotencyRecordEntity>;

@@ -11,8 +11,9 @@ export const ProcessedMessageEntity = defineEntity({
     stream: p.string().columnType('text'),
     streamSeq: p.bigint('number'),
     subject: p.string().columnType('text'),
-    processedAt: p.datetime().columnType('timestamptz'),
+    processedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
   },
+  indexes: [{ name: 'processed_message_processed_at_idx', properties: ['processedAt'] }],
 });
 
 /** A message that can never be processed as it is, kept whole (subject, headers, bytes) for an operator. */
@@ -30,10 +31,11 @@ export const DeadLetterEntity = defineEntity({
     deliveryCount: p.integer(),
     stream: p.string().columnType('text').nullable(),
     streamSeq: p.bigint('number').nullable(),
-    failedAt: p.datetime().columnType('timestamptz'),
+    failedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     replayedAt: p.datetime().columnType('timestamptz').nullable(),
     replayOutcome: p.string().columnType('text').nullable(),
   },
+  indexes: [{ name: 'dead_letter_open_idx', expression: 'create index dead_letter_open_idx on dead_letter (id) where replayed_at is null' }],
 });
 
 /** The latest staging deployment of a course, applied to distributions of the course created later. */
@@ -44,7 +46,7 @@ export const CourseStagingEntity = defineEntity({
     courseId: p.string().columnType('text').primary(),
     stagingUrl: p.string().columnType('text'),
     deployedAt: p.datetime().columnType('timestamptz'),
-    receivedAt: p.datetime().columnType('timestamptz'),
+    receivedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
   },
 });
 

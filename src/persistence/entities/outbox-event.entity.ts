@@ -9,18 +9,23 @@ export const OutboxEventEntity = defineEntity({
   tableName: 'outbox_event',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    eventId: p.string().columnType('text').unique(),
+    eventId: p.string().columnType('text'),
     eventType: p.string().columnType('text'),
     /** Subject without any deployment prefix: `<event type>.<distribution id>`. */
     subject: p.string().columnType('text'),
     aggregateId: p.string().columnType('text'),
     tenantId: p.string().columnType('text'),
     envelope: p.json<Record<string, unknown>>().columnType('jsonb'),
-    createdAt: p.datetime().columnType('timestamptz'),
+    createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     publishedAt: p.datetime().columnType('timestamptz').nullable(),
     attempts: p.integer().default(0),
     lastError: p.string().columnType('text').nullable(),
   },
+  uniques: [{ name: 'outbox_event_event_id_key', properties: ['eventId'] }],
+  indexes: [
+    { name: 'outbox_event_unpublished_idx', expression: 'create index outbox_event_unpublished_idx on outbox_event (id) where published_at is null' },
+    { name: 'outbox_event_published_at_idx', expression: 'create index outbox_event_published_at_idx on outbox_event (published_at) where published_at is not null' },
+  ],
 });
 
 export type OutboxEventRow = InferEntity<typeof OutboxEventEntity>;
