@@ -150,6 +150,9 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       streamSeq: m.info.streamSequence,
     };
     const deliveryCount = m.info.deliveryCount;
+    // A message may wait in its mailbox behind other work: tell the server we still have it, so ack_wait does not
+    // hand it to another instance meanwhile (that would be harmless, the inbox dedups, but wasted).
+    const stillWorking = setInterval(() => m.working(), Math.max(500, settings.ackWaitMs / 2));
     try {
       const outcome = await process(delivery);
       processed++;
@@ -173,6 +176,8 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       m.nak(delay);
       if (isDatabaseUnavailable(err) || (err instanceof ServiceFailure && err.code === 'UNAVAILABLE')) pause();
       else log.warn({ err, subject: m.subject, delivery_count: deliveryCount, retry_in_ms: delay }, 'message failed; retrying');
+    } finally {
+      clearInterval(stillWorking);
     }
   }
 
