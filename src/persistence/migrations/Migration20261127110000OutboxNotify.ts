@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * of this database, so the active relay wakes whichever instance wrote the rows. Notifications of one transaction
  * with the same payload collapse into one. A lost notification costs at most the relay's poll interval.
  */
-export class Migration20261201100000OutboxNotify extends Migration {
+export class Migration20261127110000OutboxNotify extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       create function outbox_event_notify() returns trigger language plpgsql as $$

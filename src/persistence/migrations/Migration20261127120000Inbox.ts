@@ -5,7 +5,7 @@ import { Migration } from '@mikro-orm/migrations';
  * (original subject, headers and bytes, with the reason), and the latest staging deployment of each course (so a
  * staging event that arrives before its distribution exists is applied when the distribution is created).
  */
-export class Migration20261201200000Inbox extends Migration {
+export class Migration20261127120000Inbox extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       create table processed_message (
