@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { withPrefix } from '../src/messaging/subjects.js';
-import { measure, type ScenarioResult } from './measure.js';
+import { inRawTransaction, measure, type ScenarioResult } from './measure.js';
 
 export interface IngestionBenchOptions {
   serverUrl: string;
@@ -95,11 +95,9 @@ export async function runIngestionBenchmark(options: IngestionBenchOptions): Pro
     const pool = new pg.Pool({ connectionString: rawDb.url, max: config.db.poolMax });
     await pool.query('truncate processed_message, outbox_event, distribution cascade');
     const raw = await measure(
-      async (i) => {
-        const event = events[i]!;
-        const client = await pool.connect();
-        try {
-          await client.query('begin');
+      (i) =>
+        inRawTransaction(pool, async (client) => {
+          const event = events[i]!;
           const claimed = await client.query(
             `insert into processed_message (consumer, message_id, stream, stream_seq, subject) values ('raw', $1, 'COURSE', $2, 'course.generation.completed') on conflict do nothing returning message_id`,
             [event.id, i + 1],
@@ -116,14 +114,7 @@ export async function runIngestionBenchmark(options: IngestionBenchOptions): Pro
               [`evt_${id}`, `distribution.created.${id}`, id, JSON.stringify({ ...event, type: 'distribution.created' })],
             );
           }
-          await client.query('commit');
-        } catch (err) {
-          await client.query('rollback');
-          throw err;
-        } finally {
-          client.release();
-        }
-      },
+        }),
       { total, concurrency: CONCURRENCY },
     );
     await pool.end();

@@ -74,3 +74,24 @@ export function printTable(results: readonly ScenarioResult[]): void {
   }));
   console.table(rows);
 }
+
+/** The baselines' transaction: raw `pg`, begin / work / commit (rollback on error) on a pooled client. */
+export async function inRawTransaction<T>(pool: { connect(): Promise<RawClient> }, work: (client: RawClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export interface RawClient {
+  query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
+  release(): void;
+}

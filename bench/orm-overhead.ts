@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createOrm } from '../src/persistence/orm.js';
-import { compare, measure, type ScenarioResult } from './measure.js';
+import { compare, inRawTransaction, measure, type ScenarioResult } from './measure.js';
 
 export async function runOrmOverheadBenchmark(options: { databaseUrl: string; scale: number; say: (line: string) => void; run: (name: string) => boolean }): Promise<ScenarioResult[]> {
   if (!options.run('orm_overhead')) return [];
@@ -20,16 +20,10 @@ export async function runOrmOverheadBenchmark(options: { databaseUrl: string; sc
       orm.em.fork().transactional(async (em) => {
         for (const n of [1, 2, 3]) await em.execute(`select ${n}`);
       });
-    const viaPg = async () => {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+    const viaPg = () =>
+      inRawTransaction(pool, async (client) => {
         for (const n of [1, 2, 3]) await client.query(`select ${n}`);
-        await client.query('commit');
-      } finally {
-        client.release();
-      }
-    };
+      });
     await measure(viaOrm, { total: 500, concurrency: 32 });
     await measure(viaPg, { total: 500, concurrency: 32 });
     const base = await measure(viaPg, { total, concurrency: 32 });

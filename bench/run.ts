@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { commandSubject } from '../src/messaging/subjects.js';
-import { compare, measure, printTable, type ScenarioResult } from './measure.js';
+import { compare, inRawTransaction, measure, printTable, type ScenarioResult } from './measure.js';
 import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
 import { runOrmOverheadBenchmark } from './orm-overhead.js';
@@ -81,10 +81,8 @@ try {
     say(`create: ${creates} requests, ${concurrency} in flight, vs raw pg inserting row + outbox row in one transaction`);
     const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: config.db.poolMax });
     const envelope = JSON.stringify({ type: 'distribution.created', payload: { title: 'x'.repeat(40) }, meta: { tenant_id: tenant } });
-    const rawInsert = async (i: number) => {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+    const rawInsert = (i: number) =>
+      inRawTransaction(pool, async (client) => {
         const id = `dist_raw${i}${randomBytes(6).toString('hex')}`;
         await client.query(
           `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
@@ -95,14 +93,7 @@ try {
           `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'raw', $4)`,
           [`evt_${id}`, `distribution.created.${id}`, id, envelope],
         );
-        await client.query('commit');
-      } catch (err) {
-        await client.query('rollback');
-        throw err;
-      } finally {
-        client.release();
-      }
-    };
+      });
     await measure(rawInsert, { total: 500, concurrency });
     const base = await measure((i) => rawInsert(i + 1_000_000), { total: creates, concurrency });
     const result = await measure((i) => request('create', { course_id: `course_c${i % 100}`, title: `Neuer Kurs über Geldanlage ${i}`, language: 'de' }), {
