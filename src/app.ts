@@ -13,7 +13,7 @@ import type { IdPrefix, ServiceDeps } from './application/deps.js';
 import { createMailbox } from './application/mailbox.js';
 import { createOperations } from './application/operations.js';
 import { createSlugReadCache } from './application/slug-read-cache.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, redactUrls, type Logger } from './logger.js';
 import { connectNats } from './messaging/connection.js';
 import { startCommandService, type CommandService } from './messaging/command-service.js';
 import { createOrm, migrate } from './persistence/orm.js';
@@ -116,7 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     consumer,
     async start() {
       const applied = await migrate(orm, config.databaseUrl);
-      log.info({ database: redact(config.databaseUrl), migrations_applied: applied }, 'database ready');
+      log.info({ database: redactUrls(config.databaseUrl), migrations_applied: applied }, 'database ready');
       if (relay) {
         await provisionEventStream(nc, config.stream, config.nats.subjectPrefix, log, { retryMs: config.relay.lockRetryMs, signal: provisioning.signal });
         relay.start();
@@ -131,7 +131,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         subjectPrefix: config.nats.subjectPrefix,
         queueGroup: config.nats.queueGroup,
       });
-      addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log });
+      addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
       if (consumer) {
         await ensureUpstreamConsumer(await jetstreamManager(nc), config.consumer, config.nats.subjectPrefix, log).catch((err: unknown) =>
           log.error({ err, stream: config.consumer.streamName }, 'could not create or verify the upstream consumer; consuming retries'),
@@ -143,7 +143,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           log,
         );
       }
-      log.info({ nats: redact(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix }, 'serving requests');
+      log.info({ nats: redactUrls(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix }, 'serving requests');
     },
     stop() {
       stopped ??= (async () => {
@@ -165,14 +165,4 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       return stopped;
     },
   };
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'unparseable DATABASE_URL';
-  }
 }

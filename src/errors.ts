@@ -1,7 +1,8 @@
 /**
- * The errors the service reports, one code per condition (CONTRACT.md, "Replies and errors").
- * Domain decisions return rejections as values; anything that crosses a boundary throws a ServiceFailure,
- * and the reply layer maps it to the services-framework headers and the `{"error": {...}}` body.
+ * The errors the service reports, one code per condition (the README's "Replies and errors" lists them).
+ * Domain decisions return rejections as values; anything that crosses a boundary throws a ServiceFailure.
+ * What any thrown error means (its code, and whether to retry, reject or dead-letter) is decided in one place,
+ * failure-policy.ts; the reply layer maps that to the services-framework headers and the `{"error": {...}}` body.
  */
 import type { ErrorBody } from '../generated/types.js';
 
@@ -58,4 +59,9 @@ export class ServiceFailure extends Error {
   static from(rejection: Rejection): ServiceFailure {
     return new ServiceFailure(rejection.code, rejection.message, rejection.details);
   }
+}
+
+/** A consumed message that can never be processed as it is (not JSON, not its schema): dead-lettered at once. */
+export class PermanentMessageError extends Error {
+  override name = 'PermanentMessageError';
 }

@@ -17,9 +17,8 @@ import type { RequestContext, ServiceDeps } from './deps.js';
 import type { SchemaName } from '../../generated/schemas.js';
 import { buildEnvelope } from '../contracts/envelope.js';
 import { formatIssues } from '../contracts/validator.js';
-import { isConcurrencyConflict } from '../persistence/db-errors.js';
+import { classify } from '../failure-policy.js';
 import { InvalidEventError } from '../persistence/outbox.js';
-import { toServiceFailure } from './run-command.js';
 
 export type CounterKind = 'views' | 'clicks';
 
@@ -72,7 +71,7 @@ async function withConflictRetry<T>(statement: () => Promise<T>): Promise<T> {
   try {
     return await statement();
   } catch (err) {
-    if (!isConcurrencyConflict(err)) throw err;
+    if (classify(err).disposition !== 'retry-now') throw err;
     return statement();
   }
 }
@@ -191,9 +190,9 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
         });
       }
     } catch (err) {
-      const failure = toServiceFailure(err);
-      if (!(failure instanceof ServiceFailure)) deps.log.error({ err, kind: options.kind }, 'counter flush failed');
-      for (const item of batch) item.reject(failure);
+      // Every request of the batch gets the failure; each is judged where it is answered.
+      if (classify(err).disposition === 'fail') deps.log.error({ err, kind: options.kind }, 'counter flush failed');
+      for (const item of batch) item.reject(err);
     }
   }
 

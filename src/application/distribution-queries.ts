@@ -6,20 +6,15 @@ import type { Distribution, GetBySlugRequest, GetRequest, ListRequest, ListRespo
 import { toResource } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import { findLiveById, findLiveBySlug, listLive } from '../persistence/distribution-repository.js';
-import { isDatabaseUnavailable } from '../persistence/db-errors.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import type { SlugReadCache } from './slug-read-cache.js';
 import { notFound } from './distribution-commands.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
-async function read<T>(deps: ServiceDeps, query: (em: ReturnType<ServiceDeps['orm']['em']['fork']>) => Promise<T>): Promise<T> {
-  try {
-    return await query(deps.orm.em.fork());
-  } catch (err) {
-    if (isDatabaseUnavailable(err)) throw new ServiceFailure('UNAVAILABLE', 'the database is unavailable; retry later', undefined, { cause: err });
-    throw err;
-  }
+/** A read on a fresh EntityManager (an identity map of its own); failures are judged where they are answered. */
+function read<T>(deps: ServiceDeps, query: (em: ReturnType<ServiceDeps['orm']['em']['fork']>) => Promise<T>): Promise<T> {
+  return query(deps.orm.em.fork());
 }
 
 export function getOne(deps: ServiceDeps, context: RequestContext, request: GetRequest): Promise<Distribution> {

@@ -28,6 +28,8 @@ export function createMailbox(options: MailboxOptions): Mailbox {
   let pending = 0;
   let stopping = false;
   let idle: (() => void) | undefined;
+  /** The one promise every stop() call gets: resolved when the last accepted item settles. */
+  let drained: Promise<void> | undefined;
 
   function run<T>(key: string, work: () => Promise<T>): Promise<T> {
     if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
@@ -63,8 +65,8 @@ export function createMailbox(options: MailboxOptions): Mailbox {
     },
     stop() {
       stopping = true;
-      if (pending === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => (idle = resolve));
+      drained ??= pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      return drained;
     },
   };
 }

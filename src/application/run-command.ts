@@ -2,17 +2,13 @@
  * Runs a command the actor way: queued in the distribution's mailbox (one at a time per distribution in this
  * process), inside one database transaction (load -> decide -> write row + outbox -> commit). Across instances the
  * row version protects: a concurrent change makes the attempt fail, and it is retried from a fresh read a few
- * times before the caller gets 409. The caller replies only after this resolves, i.e. after the commit.
+ * times before the caller gets 409. The caller replies only after this resolves, i.e. after the commit; failures are
+ * judged by the failure policy (failure-policy.ts) where they are answered.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceFailure } from '../errors.js';
-import { isConcurrencyConflict, isDatabaseUnavailable, violatedUniqueConstraint } from '../persistence/db-errors.js';
-import { ConcurrentChangeError } from '../persistence/distribution-repository.js';
-import { InvalidEventError } from '../persistence/outbox.js';
+import { classify } from '../failure-policy.js';
 import type { ServiceDeps } from './deps.js';
-
-export const SLUG_CONSTRAINT = 'distribution_tenant_slug_live_uq';
 
 export async function runCommand<T>(
   deps: ServiceDeps,
@@ -22,38 +18,18 @@ export async function runCommand<T>(
   return deps.mailbox.run(key, () => withRetries(deps, work));
 }
 
-/** One transaction, retried from scratch on a concurrent change; failures mapped to the contract's codes. */
+/**
+ * One transaction, run again from a fresh read while the failure policy says a concurrent transaction got in the
+ * way (`retry-now`), up to `commandMaxAttempts` times. What it finally throws is left for the caller to judge.
+ */
 export async function withRetries<T>(deps: ServiceDeps, work: (em: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.orm.em.fork().transactional(work);
     } catch (err) {
-      if (attempt < deps.commandMaxAttempts && isRetryable(err)) {
-        // Jittered, growing pause so two instances that collided do not collide again in lockstep.
-        await sleep(Math.random() * 5 * 2 ** attempt);
-        continue;
-      }
-      throw toServiceFailure(err);
+      if (attempt >= deps.commandMaxAttempts || classify(err).disposition !== 'retry-now') throw err;
+      // Jittered, growing pause so two instances that collided do not collide again in lockstep.
+      await sleep(Math.random() * 5 * 2 ** attempt);
     }
   }
-}
-
-function isRetryable(err: unknown): boolean {
-  return err instanceof ConcurrentChangeError || isConcurrencyConflict(err);
-}
-
-/** Maps what a transaction threw to the contract's error codes; unknown errors stay as they are (500). */
-export function toServiceFailure(err: unknown): unknown {
-  if (err instanceof ServiceFailure) return err;
-  if (err instanceof ConcurrentChangeError || isConcurrencyConflict(err)) {
-    return new ServiceFailure('VERSION_CONFLICT', 'the distribution kept changing concurrently; read it again and retry', undefined, { cause: err });
-  }
-  if (violatedUniqueConstraint(err) === SLUG_CONSTRAINT) {
-    return new ServiceFailure('SLUG_TAKEN', 'the slug is already taken in this tenant', undefined, { cause: err });
-  }
-  if (isDatabaseUnavailable(err)) {
-    return new ServiceFailure('UNAVAILABLE', 'the database is unavailable; retry later', undefined, { cause: err });
-  }
-  if (err instanceof InvalidEventError) return new ServiceFailure('INTERNAL', 'internal error', undefined, { cause: err });
-  return err;
 }

@@ -3,7 +3,7 @@
  * One endpoint per operation on `course_distribution.*.<operation>`; the tenant is the subject's second token.
  * Per request: tenant check (400) -> size, JSON and schema check (413/400) -> use case -> reply after commit.
  * A request to an operation that does not exist gets 400 UNKNOWN_OPERATION from a catch-all subscription.
- * Handlers never reject: the framework calls them without awaiting, and an unhandled rejection ends the process.
+ * Every request is answered through serveRequest (failures judged by the failure policy, STATS kept true).
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
@@ -14,7 +14,9 @@ import { formatIssues, type ContractValidator } from '../contracts/validator.js'
 import type { IdPrefix, RequestContext } from '../application/deps.js';
 import type { OperationHandlers } from '../application/operations.js';
 import { ServiceFailure } from '../errors.js';
-import { INTERNAL_FAILURE, replyFailure, replyJson } from './replies.js';
+import { trackEndpointStats, type EndpointStats } from './endpoint-stats.js';
+import { replyFailure } from './replies.js';
+import { serveRequest } from './serve-request.js';
 import { commandEndpointSubject, isValidTenantId, OPS_TOKEN, parseCommandSubject, SERVICE_NAME, withPrefix } from './subjects.js';
 
 export interface CommandServiceOptions {
@@ -30,6 +32,8 @@ export interface CommandServiceOptions {
 
 export interface CommandService {
   service: Service;
+  /** The endpoint figures of `$SRV.STATS`; operator endpoints added to `service` record theirs here too. */
+  endpointStats: EndpointStats;
   stop(): Promise<void>;
 }
 
@@ -43,6 +47,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     metadata: { subject_prefix: subjectPrefix },
   });
 
+  const endpointStats = trackEndpointStats(service);
   for (const operation of OPERATIONS) {
     service.addEndpoint(operation, {
       subject: commandEndpointSubject(subjectPrefix, operation),
@@ -72,9 +77,9 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   });
 
   async function handle<O extends Operation>(operation: O, msg: ServiceMsg): Promise<void> {
-    const started = performance.now();
     const tenant = parseCommandSubject(subjectPrefix, msg.subject)?.tenant ?? '';
-    try {
+    const logFields: Record<string, unknown> = { operation, tenant };
+    await serveRequest(msg, { endpoint: operation, stats: endpointStats, log, logFields }, async () => {
       if (!isValidTenantId(tenant)) {
         throw new ServiceFailure('BAD_TENANT', `"${tenant}" is not a valid tenant id (^[a-z0-9][a-z0-9_-]{0,62}$, not "ops")`);
       }
@@ -89,24 +94,15 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         correlationId: body.correlation_id ?? options.newId('corr'),
         commandId: options.newId('cmd'),
       };
+      logFields.command_id = context.commandId;
       const handler = options.operations[operation] as (c: RequestContext, r: unknown) => Promise<unknown>;
-      const response = await handler(context, request.value);
-      replyJson(msg, response);
-      log.debug({ operation, tenant, command_id: context.commandId, ms: performance.now() - started }, 'request served');
-    } catch (err) {
-      const failure = err instanceof ServiceFailure ? err : INTERNAL_FAILURE();
-      if (failure.status >= 500) log.error({ err, operation, tenant }, 'request failed');
-      else log.debug({ operation, tenant, code: failure.code }, 'request refused');
-      try {
-        replyFailure(msg, failure);
-      } catch (replyErr) {
-        log.warn({ err: replyErr, operation }, 'could not send the error reply');
-      }
-    }
+      return handler(context, request.value);
+    });
   }
 
   return {
     service,
+    endpointStats,
     async stop() {
       unknown.unsubscribe();
       await service.stop();

@@ -11,8 +11,9 @@ import type { Logger } from 'pino';
 import type { ServiceDeps } from '../application/deps.js';
 import { ServiceFailure } from '../errors.js';
 import { findDeadLetter, listDeadLetters, type DeadLetter } from '../persistence/dead-letters.js';
-import { isDatabaseUnavailable } from '../persistence/db-errors.js';
-import { INTERNAL_FAILURE, replyFailure, replyJson } from './replies.js';
+import { classify } from '../failure-policy.js';
+import type { EndpointStats } from './endpoint-stats.js';
+import { serveRequest } from './serve-request.js';
 import { OPS_TOKEN, SERVICE_NAME, withPrefix } from './subjects.js';
 import type { UpstreamConsumer } from './upstream-consumer.js';
 
@@ -56,28 +57,26 @@ function summary(letter: DeadLetter) {
   };
 }
 
-export function addOpsEndpoints(service: Service, options: { deps: ServiceDeps; consumer?: UpstreamConsumer; subjectPrefix: string; log: Logger }): void {
+export interface OpsEndpointsOptions {
+  deps: ServiceDeps;
+  consumer?: UpstreamConsumer;
+  subjectPrefix: string;
+  log: Logger;
+  endpointStats: EndpointStats;
+}
+
+export function addOpsEndpoints(service: Service, options: OpsEndpointsOptions): void {
   const { deps, log } = options;
-  const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) =>
-    service.addEndpoint(`ops_${name}`, {
+  const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) => {
+    const endpointName = `ops_${name}`;
+    service.addEndpoint(endpointName, {
       subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${name}`),
       handler: (err, msg) => {
-        if (err) return void log.error({ err, endpoint: name }, 'ops endpoint stopped with an error');
-        handler(msg).then(
-          (result) => replyJson(msg, result),
-          (error: unknown) => {
-            const failure =
-              error instanceof ServiceFailure
-                ? error
-                : isDatabaseUnavailable(error)
-                  ? new ServiceFailure('UNAVAILABLE', 'the database is unavailable; retry later')
-                  : INTERNAL_FAILURE();
-            if (failure.status >= 500) log.error({ err: error, endpoint: name }, 'ops request failed');
-            replyFailure(msg, failure);
-          },
-        );
+        if (err) return void log.error({ err, endpoint: endpointName }, 'ops endpoint stopped with an error');
+        void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log, logFields: { endpoint: endpointName } }, () => handler(msg));
       },
     });
+  };
 
   endpoint('dead_letters', async (msg) => {
     const body = parseBody(msg, ['limit', 'after_id', 'include_replayed']);
@@ -112,11 +111,10 @@ export function addOpsEndpoints(service: Service, options: { deps: ServiceDeps; 
       const outcome = await options.consumer.replay(letter);
       return { id: letter.id, outcome };
     } catch (err) {
-      if (err instanceof ServiceFailure) throw err;
-      if (err instanceof Error && err.name === 'PermanentMessageError') {
-        throw new ServiceFailure('VALIDATION_FAILED', `the message still cannot be processed: ${err.message}`);
-      }
-      throw err;
+      // A message that can never pass is the operator's 400; anything else (503, 500) is reported as judged.
+      const judged = classify(err);
+      if (judged.disposition !== 'reject') throw err;
+      throw new ServiceFailure('VALIDATION_FAILED', `the message still cannot be processed: ${judged.code}: ${judged.message}`, undefined, { cause: err });
     }
   });
 }

@@ -92,3 +92,18 @@ t.test('when work holds several keys, then it waits for each key and single-key 
   t.ok(log.indexOf('end ab') < log.indexOf('start a2'), 'a2 waited for the multi-key item holding a');
   t.equal(mailbox.pending, 0);
 });
+
+t.test('when stop() is called twice while work is in flight, then both calls resolve once it finished', async (t) => {
+  const mailbox = createMailbox({ maxPending: 10 });
+  let finished = false;
+  const inFlight = mailbox.run('a', async () => {
+    await sleep(20);
+    finished = true;
+  });
+  const first = mailbox.stop();
+  const second = mailbox.stop();
+  const settled = await Promise.race([Promise.all([first, second]).then(() => 'both resolved'), sleep(2000).then(() => 'still waiting')]);
+  t.equal(settled, 'both resolved');
+  t.ok(finished, 'after the accepted work finished');
+  await inFlight;
+});

@@ -1,0 +1,73 @@
+/**
+ * One consumed CourseFactory message, transport aside: decode it (size, JSON, schema; lenient about unknown
+ * fields), give it its dedup identity and hand it to its event's handler (upstream-events.ts), which applies it in
+ * one transaction that claims the message id first. A message that cannot be decoded throws PermanentMessageError;
+ * what else is thrown is judged by the failure policy. Subjects other than the two we consume (CourseFactory
+ * publishes more under course.>) come out 'ignored'.
+ */
+import type { ConsumedEventEnvelope, CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
+import { CONSUMED_EVENT_TYPES, type ConsumedEventType } from '../contracts/event-types.js';
+import { formatIssues } from '../contracts/validator.js';
+import { PermanentMessageError } from '../errors.js';
+import type { ServiceDeps } from './deps.js';
+import { onDeployedStaging, onGenerationCompleted, type UpstreamMessage, type UpstreamOutcome } from './upstream-events.js';
+
+/** A message as delivered (or as stored in a dead letter, for a replay). */
+export interface UpstreamDelivery {
+  subject: string;
+  headers: Record<string, string[]>;
+  data: Uint8Array;
+  stream: string;
+  streamSeq: number;
+}
+
+export type ProcessOutcome = UpstreamOutcome | 'ignored';
+
+/**
+ * The dedup key: the producer's Nats-Msg-Id (what JetStream itself dedups on), else the envelope id, else the
+ * stream and sequence (which identify a redelivery, though not a re-publish).
+ */
+export function messageIdOf(delivery: UpstreamDelivery, envelopeId: string | undefined): string {
+  return delivery.headers['Nats-Msg-Id']?.[0] || envelopeId || `${delivery.stream}:${delivery.streamSeq}`;
+}
+
+/** `course.generation.completed[.<token>]` under the deployment prefix -> the event type, if we consume it. */
+export function consumedEventTypeOf(subjectPrefix: string, subject: string): ConsumedEventType | undefined {
+  const root = subjectPrefix ? `${subjectPrefix}.` : '';
+  if (!subject.startsWith(root)) return undefined;
+  const bare = subject.slice(root.length);
+  return CONSUMED_EVENT_TYPES.find((type) => bare === type || bare.startsWith(`${type}.`));
+}
+
+export type UpstreamMessageHandler = (delivery: UpstreamDelivery) => Promise<ProcessOutcome>;
+
+export function createUpstreamMessageHandler(deps: ServiceDeps, options: { consumerName: string; subjectPrefix: string }): UpstreamMessageHandler {
+  return async (delivery) => {
+    const type = consumedEventTypeOf(options.subjectPrefix, delivery.subject);
+    if (!type) return 'ignored';
+    const decoded = deps.validator.parse(type, delivery.data);
+    if (!decoded.ok) throw new PermanentMessageError(`${type} rejected (${decoded.kind}): ${formatIssues(decoded.issues)}`);
+    const envelope = decoded.value as ConsumedEventEnvelope;
+    const message: UpstreamMessage = {
+      identity: {
+        consumer: options.consumerName,
+        messageId: messageIdOf(delivery, envelope.id),
+        stream: delivery.stream,
+        streamSeq: delivery.streamSeq,
+        subject: delivery.subject,
+      },
+      eventId: envelope.id,
+      correlationId: envelope.meta?.correlation_id ?? undefined,
+    };
+    switch (type) {
+      case 'course.generation.completed':
+        return onGenerationCompleted(deps, message, decoded.value as CourseGenerationCompletedEvent);
+      case 'course.deployed.staging':
+        return onDeployedStaging(deps, message, decoded.value as CourseDeployedStagingEvent);
+      default: {
+        const unknown: never = type;
+        throw new Error(`no handler for ${String(unknown)}`);
+      }
+    }
+  };
+}

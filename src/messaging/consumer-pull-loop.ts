@@ -1,0 +1,82 @@
+/**
+ * The pull side of the upstream consumer: pulls from the durable consumer with `consume()`, hands each message to
+ * `settle` with at most `concurrency` in hand, and keeps pulling across failures (a missing stream or consumer is
+ * retried less and less often). Intake waits while the pause is on. Settling, and so acking, is the caller's.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { IntakePause } from './intake-pause.js';
+
+export interface PullLoopOptions {
+  streamName: string;
+  durableName: string;
+  /** Messages buffered by one pull: the consumer's max_ack_pending, at most 256. */
+  maxAckPending: number;
+  /** Messages in hand at once. */
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export interface PullLoop {
+  start(): void;
+  /** Ends the current pull (the loop pulls again once the pause allows). */
+  interrupt(): void;
+  /** Stops pulling and resolves when every message in hand is settled. */
+  stop(): Promise<void>;
+  readonly inFlight: number;
+}
+
+export function createPullLoop(
+  js: JetStreamClient,
+  options: PullLoopOptions,
+  deps: { settle: (m: JsMsg) => Promise<void>; pause: IntakePause; signal: AbortSignal; log: Logger },
+): PullLoop {
+  const inFlight = new Set<Promise<void>>();
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  const wait = (ms: number) => sleep(ms, undefined, { signal: deps.signal }).catch(() => undefined);
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (!deps.signal.aborted) {
+      await deps.pause.waitUntilOpen();
+      if (deps.signal.aborted) break;
+      try {
+        const consumer = await js.consumers.get(options.streamName, options.durableName);
+        messages = await consumer.consume({ max_messages: Math.min(options.maxAckPending, 256) });
+        failures = 0;
+        for await (const m of messages) {
+          while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+          const settling: Promise<void> = deps.settle(m).finally(() => inFlight.delete(settling));
+          inFlight.add(settling);
+        }
+      } catch (err) {
+        if (deps.signal.aborted) break;
+        // E.g. the stream or the consumer does not exist (yet).
+        const delay = Math.min(options.retryBaseMs * 2 ** failures++, options.retryMaxMs);
+        deps.log.error({ err, retry_in_ms: delay }, 'consuming failed; retrying');
+        await wait(delay);
+      }
+    }
+    await Promise.all(inFlight);
+  }
+
+  return {
+    start() {
+      loop ??= run();
+    },
+    interrupt() {
+      messages?.stop();
+    },
+    async stop() {
+      messages?.stop();
+      await loop;
+      await Promise.all(inFlight);
+    },
+    get inFlight() {
+      return inFlight.size;
+    },
+  };
+}
