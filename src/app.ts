@@ -32,7 +32,7 @@ export interface App {
   stop(): Promise<void>;
   readonly deps: ServiceDeps;
   readonly nc: NatsConnection;
-  /** The outbox relay (undefined when RELAY_ENABLED=false); `status()` is for the operator endpoints. */
+  /** The outbox relay (undefined when RELAY_ENABLED=false); `status()` reports its backlog and failures. */
   readonly relay?: OutboxRelay;
   /** The upstream consumer (undefined when CONSUMER_ENABLED=false). */
   readonly consumer?: UpstreamConsumer;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The package.json version: the services framework's `version` (CONTRACT.md). Found from src/ and from dist/src/. */
+/** The package.json version: the services framework's `version` (docs/CONTRACT.md). Found from src/ and from dist/src/. */
 function readPackageVersion(): string {
   for (const relative of ['../package.json', '../../package.json']) {
     const path = fileURLToPath(new URL(relative, import.meta.url));

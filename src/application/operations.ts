@@ -1,4 +1,4 @@
-/** The table of contents of the API: each operation of CONTRACT.md and the use case that answers it. */
+/** The table of contents of the API: each operation of docs/CONTRACT.md and the use case that answers it. */
 import type { BumpVersionRequest, ContractTypes, Distribution, PublishRequest, UnpublishRequest, UpdateRequest } from '../../generated/types.js';
 import type { Operation } from '../contracts/event-types.js';
 import type { Counter } from './counters.js';

@@ -44,7 +44,7 @@ export function subjectIdOf(draft: EventDraftLike): string {
   return id;
 }
 
-/** `<event type>.<distribution id>`, e.g. distribution.published.dist_01J... (CONTRACT.md). */
+/** `<event type>.<distribution id>`, e.g. distribution.published.dist_01J... (docs/CONTRACT.md). */
 export function eventSubject(draft: EventDraftLike): string {
   return `${draft.type}.${subjectIdOf(draft)}`;
 }

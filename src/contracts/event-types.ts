@@ -1,4 +1,4 @@
-/** The events of the contract, by direction. Subjects and streams are in CONTRACT.md and the AsyncAPI document. */
+/** The events of the contract, by direction. Subjects and streams are in docs/CONTRACT.md and the AsyncAPI document. */
 export const PRODUCED_EVENT_TYPES = [
   'distribution.created',
   'distribution.updated',

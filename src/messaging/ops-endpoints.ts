@@ -1,5 +1,5 @@
 /**
- * Operator endpoints under `course_distribution.ops.<operation>` (CONTRACT.md), on the same service:
+ * Operator endpoints under `course_distribution.ops.<operation>` (docs/CONTRACT.md), on the same service:
  * - `dead_letters`  {limit?, after_id?, include_replayed?} -> {items: [summary], next_after_id}
  * - `dead_letter`   {id} -> the letter with its original bytes (base64, and as text when it is UTF-8)
  * - `replay_dead_letter` {id} -> {id, outcome}: the original message runs through the same path, dedup included,

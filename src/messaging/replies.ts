@@ -1,5 +1,5 @@
 /**
- * Replies on the wire (CONTRACT.md): success = the response JSON; failure = the services-framework headers
+ * Replies on the wire (docs/CONTRACT.md): success = the response JSON; failure = the services-framework headers
  * Nats-Service-Error-Code / Nats-Service-Error and the body {"error": {"code", "message", "details"}}.
  * A 500 never carries the cause to the caller: the log has it.
  */

@@ -1,8 +1,8 @@
 /**
  * Serves one request of an endpoint: runs the work, replies with its result or with the failure policy's judgement
  * of what it threw (replies.ts has the wire format), records the request in the endpoint's STATS and logs a
- * failure. It never rejects: the services framework calls handlers without awaiting them, and in Node 20 an
- * unhandled rejection ends the process.
+ * failure. It never rejects: the services framework calls handlers without awaiting them, so a rejection would go
+ * unhandled (main.ts logs one as a bug and keeps running) and the caller would wait for its timeout.
  */
 import type { ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-/** The NATS names of CONTRACT.md, in one place. A deployment prefix (NATS_SUBJECT_PREFIX) goes in front of all. */
+/** The NATS names of docs/CONTRACT.md, in one place. A deployment prefix (NATS_SUBJECT_PREFIX) goes in front of all. */
 import type { Operation } from '../contracts/event-types.js';
 
 export const SERVICE_NAME = 'course_distribution';
@@ -27,7 +27,7 @@ export function parseCommandSubject(prefix: string, subject: string): { tenant: 
   return { tenant: tokens[0]!, operation: tokens[1]! };
 }
 
-/** A tenant id as CONTRACT.md allows it: the pattern, and not the reserved `ops`. */
+/** A tenant id as docs/CONTRACT.md allows it: the pattern, and not the reserved `ops`. */
 export function isValidTenantId(tenant: string): boolean {
   return TENANT_ID_PATTERN.test(tenant) && tenant !== OPS_TOKEN;
 }

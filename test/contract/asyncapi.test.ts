@@ -1,5 +1,5 @@
 /**
- * schemas/asyncapi.yaml describes the whole NATS contract of CONTRACT.md in AsyncAPI 3.0.0; its payloads are
+ * schemas/asyncapi.yaml describes the whole NATS contract of docs/CONTRACT.md in AsyncAPI 3.0.0; its payloads are
  * relative $refs to the JSON Schema files next to it. These tests parse it with @asyncapi/parser and check that it
  * names every subject, stream and consumer, and that every payload is the schema file it claims to be.
  */
@@ -99,7 +99,7 @@ t.test('when scanning its $refs, then each one is local: in the document or a re
   }
 });
 
-t.test('when listing its channels, then every subject, stream and consumer of CONTRACT.md is there', async (t) => {
+t.test('when listing its channels, then every subject, stream and consumer of docs/CONTRACT.md is there', async (t) => {
   const document = await parsedDocument();
   const addresses = document.channels().all().map((c) => c.address());
 
