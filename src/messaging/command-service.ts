@@ -5,7 +5,7 @@
  * A request to an operation that does not exist gets 400 UNKNOWN_OPERATION from a catch-all subscription.
  * Every request is answered through serveRequest (failures judged by the failure policy, STATS kept true).
  */
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';
 import { schemaIds, type SchemaName } from '../../generated/schemas.js';
@@ -109,5 +109,3 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     },
   };
 }
-
-export type { Msg };

@@ -21,5 +21,3 @@ export function replyFailure(msg: Msg, failure: ServiceFailure): void {
   h.set('Nats-Service-Error', failure.message.replace(/[\r\n]+/g, ' '));
   msg.respond(JSON.stringify(body), { headers: h });
 }
-
-export const INTERNAL_FAILURE = (): ServiceFailure => new ServiceFailure('INTERNAL', 'internal error; the service log has the details');
