@@ -18,10 +18,10 @@ import { connectNats } from './messaging/connection.js';
 import { startCommandService, type CommandService } from './messaging/command-service.js';
 import { createOrm, migrate } from './persistence/orm.js';
 import { PACKAGE_VERSION } from './version.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { startDedupCleanup, type Cleanup } from './application/dedup-cleanup.js';
 import { addOpsEndpoints } from './messaging/ops-endpoints.js';
-import { ensureUpstreamConsumer } from './messaging/upstream-provisioning.js';
+import { provisionUpstreamConsumer } from './messaging/upstream-provisioning.js';
 import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
 import { provisionEventStream } from './messaging/event-stream.js';
 import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
@@ -133,9 +133,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       });
       addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
       if (consumer) {
-        await ensureUpstreamConsumer(await jetstreamManager(nc), config.consumer, config.nats.subjectPrefix, log).catch((err: unknown) =>
-          log.error({ err, stream: config.consumer.streamName }, 'could not create or verify the upstream consumer; consuming retries'),
-        );
+        await provisionUpstreamConsumer(nc, config.consumer, config.nats.subjectPrefix, log, { retryMs: config.consumer.retryMaxMs, signal: provisioning.signal });
         consumer.start();
         cleanup = startDedupCleanup(
           deps,

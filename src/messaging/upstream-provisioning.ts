@@ -1,20 +1,19 @@
 /**
- * The durable consumer `distribution_consumer` on CourseFactory's stream COURSE (CONTRACT.md). CourseFactory owns
- * the stream: we create it only when configured to (development, tests). The consumer is created when missing and
- * otherwise only compared: on nats-server 2.9 `consumers.add` silently rewrites an existing durable, so a
- * difference is logged for an operator instead. One filter subject (`course.>`), which 2.9 supports.
+ * The durable consumer CONSUMER_DURABLE (default `distribution_consumer`) on CourseFactory's stream COURSE_STREAM
+ * (default `COURSE`). CourseFactory owns the stream: we create it only when configured to (development, tests).
+ * The consumer is created when missing and otherwise only compared: on nats-server 2.9 `consumers.add` silently
+ * rewrites an existing durable, so a difference is logged for an operator instead (ensure-jetstream-resource.ts).
+ * One filter subject (`course.>`), which 2.9 supports.
  *
  * Settings and why: explicit acks; `max_deliver` finite, so a poison message cannot loop forever (the handler
  * dead-letters it on its last delivery); no server `backoff` (2.9 would replace ack_wait with backoff[0]): retries
  * are the handler's `nak(delay)` with a capped exponential delay; `ack_wait` long enough for a transaction under
  * load (handlers call working() for longer work); `max_ack_pending` high enough not to throttle consumption.
  */
-import { nanos } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import {
   AckPolicy,
   DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
@@ -22,13 +21,16 @@ import {
 } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { ConsumerSettings } from '../config.js';
+import { durableConsumerAccess, ensureJetStreamResource, provisionWithRetry, streamAccess, type ProvisionRetry } from './ensure-jetstream-resource.js';
 import { withPrefix } from './subjects.js';
 
+/** CourseFactory's event subjects under a deployment prefix: `[prefix.]course.>`. */
 export function upstreamFilterSubject(subjectPrefix: string): string {
   return withPrefix(subjectPrefix, 'course.>');
 }
 
-export function wantedConsumerConfig(settings: ConsumerSettings, subjectPrefix: string): Partial<ConsumerConfig> {
+/** The durable's config we want (the settings above and why). */
+export function wantedConsumerConfig(settings: ConsumerSettings, subjectPrefix: string): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: settings.durableName,
     ack_policy: AckPolicy.Explicit,
@@ -40,42 +42,32 @@ export function wantedConsumerConfig(settings: ConsumerSettings, subjectPrefix: 
   };
 }
 
+/** The fields we own on the durable, compared with the running one. */
 const COMPARED = ['ack_policy', 'deliver_policy', 'filter_subject', 'max_deliver', 'ack_wait', 'max_ack_pending'] as const;
 
-function isNotFound(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.ConsumerNotFound || err.code === JetStreamApiCodes.StreamNotFound)
-  );
-}
-
+/**
+ * Creates the upstream stream (only when `settings.createStream`) and the durable consumer when missing; an
+ * existing durable is compared and drift logged, never changed (see ensure-jetstream-resource.ts). Fails while
+ * CourseFactory's stream does not exist.
+ */
 export async function ensureUpstreamConsumer(jsm: JetStreamManager, settings: ConsumerSettings, subjectPrefix: string, log: Logger): Promise<void> {
   if (settings.createStream) {
-    try {
-      await jsm.streams.info(settings.streamName);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await jsm.streams.add({
-        name: settings.streamName,
-        subjects: [upstreamFilterSubject(subjectPrefix)],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-      });
-      log.info({ stream: settings.streamName }, 'created the upstream stream (COURSE_STREAM_CREATE=true; in production CourseFactory owns it)');
-    }
+    const stream = { name: settings.streamName, subjects: [upstreamFilterSubject(subjectPrefix)], storage: StorageType.File, retention: RetentionPolicy.Limits };
+    const created = { fields: { stream: settings.streamName }, msg: 'created the upstream stream (COURSE_STREAM_CREATE=true; in production CourseFactory owns it)' };
+    await ensureJetStreamResource({ ...streamAccess(jsm, stream), created }, log); // no `compare`: CourseFactory owns the stream
   }
   const wanted = wantedConsumerConfig(settings, subjectPrefix);
-  try {
-    const info = await jsm.consumers.info(settings.streamName, settings.durableName);
-    const drift = COMPARED.filter((field) => wanted[field] !== info.config[field]).map((field) => ({
-      field,
-      wanted: wanted[field],
-      actual: info.config[field],
-    }));
-    if (drift.length > 0) log.warn({ consumer: settings.durableName, drift }, 'upstream consumer differs from the configured one; left as it is');
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.consumers.add(settings.streamName, wanted);
-    log.info({ stream: settings.streamName, consumer: settings.durableName }, 'created the durable upstream consumer');
-  }
+  const created = { fields: { stream: settings.streamName, consumer: settings.durableName }, msg: 'created the durable upstream consumer' };
+  const drifted = { fields: { consumer: settings.durableName }, msg: 'upstream consumer differs from the configured one; left as it is' };
+  await ensureJetStreamResource({ ...durableConsumerAccess(jsm, settings.streamName, wanted), created, compare: { fields: COMPARED, drifted } }, log);
+}
+
+/**
+ * Ensures the upstream stream and consumer at start: resolves after the first attempt; when that fails
+ * (JetStream unreachable, CourseFactory's stream not there yet), it logs and keeps trying every `retry.retryMs` in
+ * the background until it succeeds or `retry.signal` aborts. Meanwhile consuming retries on its own.
+ */
+export function provisionUpstreamConsumer(nc: NatsConnection, settings: ConsumerSettings, subjectPrefix: string, log: Logger, retry: ProvisionRetry): Promise<void> {
+  const failed = 'could not create or verify the upstream consumer; consuming retries';
+  return provisionWithRetry(nc, retry, (jsm) => ensureUpstreamConsumer(jsm, settings, subjectPrefix, log), (err) => log.error({ err, stream: settings.streamName }, failed));
 }

@@ -1,0 +1,158 @@
+/**
+ * The relay's leader loop: which instance relays, and when it runs a pass.
+ *
+ * Contracts
+ * - One active relay across instances: the holder of a PostgreSQL advisory lock (relay-session.ts); the others
+ *   retry every `lockRetryMs` and take over when the holder's connection ends. A session that breaks ends the
+ *   leadership at once; a new one is opened after a short pause.
+ * - Wake-up: LISTEN on the commit-time NOTIFY of the outbox trigger (any instance's commit wakes the active
+ *   relay), `wake()` for in-process callers, and a poll every `pollIntervalMs` as the fallback.
+ * - After a failed pass, the next one waits a capped exponential backoff (100 ms doubling up to `maxBackoffMs`,
+ *   with jitter) and starts from the first unpublished row.
+ * - Housekeeping runs on the active relay only: when it has drained the outbox, and after a failed pass.
+ */
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config.js';
+import { openRelaySession, type RelaySession } from '../persistence/relay-session.js';
+import type { DrainWaiters } from './relay-drain.js';
+import type { RelayHousekeeping } from './relay-housekeeping.js';
+import type { RelayPasses } from './relay-pass.js';
+import type { RelayCounters } from './relay-status.js';
+import { createWakeSignal } from './wake-signal.js';
+
+export interface RelayLeaderDeps {
+  databaseUrl: string;
+  log: Logger;
+  counters: RelayCounters;
+  drain: DrainWaiters;
+  housekeeping: RelayHousekeeping;
+  /** The passes of a session that has just taken the lock. */
+  openPasses(session: RelaySession): RelayPasses;
+}
+
+export type RelayLeaderOptions = Pick<RelayConfig, 'lockRetryMs' | 'pollIntervalMs' | 'maxBackoffMs'> & {
+  statementTimeoutMs: number;
+  /** Only logged: the stream the active relay publishes to. */
+  streamName: string;
+};
+
+export interface RelayLeader {
+  /** This instance holds the relay lock. */
+  readonly active: boolean;
+  /** `stop()` was called. */
+  readonly stopping: boolean;
+  /** The live database session (active or standby), if there is one. */
+  readonly session: RelaySession | undefined;
+  /** Starts competing for the lock. Returns at once; a second call does nothing. */
+  start(): void;
+  /** Makes the active relay run a pass now instead of at the next poll. */
+  wake(): void;
+  /** Finishes the current pass, releases the lock, closes the session. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOptions): RelayLeader {
+  const { log, counters, drain } = deps;
+  const signal = createWakeSignal();
+  let session: RelaySession | undefined;
+  let active = false;
+  let stopping = false;
+  let running: Promise<void> | undefined;
+  let endPause: (() => void) | undefined;
+
+  /** Sleeps `ms`, or less when stop() is called. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        endPause = undefined;
+        resolve();
+      }
+      endPause = done;
+    });
+
+  /** Runs passes while `current` holds the lock; throws when the session breaks. */
+  async function lead(current: RelaySession): Promise<void> {
+    const passes = deps.openPasses(current);
+    try {
+      while (!stopping) {
+        if (current.lost) throw new Error('the relay lost its database session (and with it the relay lock)');
+        const passIndex = drain.passStarted();
+        const outcome = await passes.run();
+        if (outcome.kind === 'failed') {
+          const n = ++counters.consecutiveFailedPasses;
+          if (n === 1 || n % 10 === 0) log.warn({ failed: outcome.failed, attempt: n, last_error: counters.lastError }, 'outbox relay: publishing failed; rows kept, retrying');
+          await deps.housekeeping(current.db);
+          const backoff = Math.min(options.maxBackoffMs, 100 * 2 ** Math.min(n - 1, 20));
+          await pause(backoff * (0.8 + Math.random() * 0.4));
+          continue;
+        }
+        if (counters.consecutiveFailedPasses > 0) log.info({ after_failed_passes: counters.consecutiveFailedPasses }, 'outbox relay: publishing again');
+        counters.consecutiveFailedPasses = 0;
+        if (outcome.kind === 'more') continue;
+        drain.passDrained(passIndex);
+        await deps.housekeeping(current.db);
+        await signal.wait(options.pollIntervalMs);
+      }
+    } finally {
+      await passes.settle();
+    }
+  }
+
+  /** Competes for the lock until stopped; leads while it holds it; reopens a broken session. */
+  async function run(): Promise<void> {
+    while (!stopping) {
+      try {
+        if (!session || session.lost) {
+          await session?.close();
+          session = undefined;
+          session = await openRelaySession({ databaseUrl: deps.databaseUrl, statementTimeoutMs: options.statementTimeoutMs });
+        }
+        if (!(await session.tryLead())) {
+          await pause(options.lockRetryMs);
+          continue;
+        }
+        active = true;
+        log.info({ stream: options.streamName }, 'outbox relay active (holds the relay lock)');
+        await session.listen(() => signal.notify());
+        await lead(session);
+      } catch (err) {
+        if (!stopping) log.warn({ err }, 'outbox relay: database session failed; reconnecting');
+        await session?.close();
+        session = undefined;
+        if (!stopping) await pause(Math.min(options.lockRetryMs, 1000));
+      } finally {
+        if (active) log.info('outbox relay inactive (released the relay lock)');
+        active = false;
+        drain.relayInactive();
+      }
+    }
+    await session?.close();
+    session = undefined;
+  }
+
+  return {
+    get active() {
+      return active;
+    },
+    get stopping() {
+      return stopping;
+    },
+    get session() {
+      return session && !session.lost ? session : undefined;
+    },
+    start() {
+      running ??= run();
+    },
+    wake() {
+      signal.notify();
+    },
+    async stop() {
+      stopping = true;
+      signal.notify();
+      endPause?.();
+      await running;
+    },
+  };
+}

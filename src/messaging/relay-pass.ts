@@ -1,0 +1,165 @@
+/**
+ * One relay pass: read a batch of unpublished outbox rows, publish them to JetStream as one chain per
+ * distribution, mark the acknowledged rows published and the others failed.
+ *
+ * Contracts
+ * - At least once from the table, exactly once on the stream: a row is marked published only after its PubAck
+ *   (a `duplicate: true` ack counts); any error, timeout or refusal keeps the row (attempts + 1, last_error) for
+ *   a later pass. A row published but not marked (crash, lost database) is published again with the same
+ *   Nats-Msg-Id and JetStream drops the copy: the stream's duplicate window must outlast the retry horizon
+ *   (config.ts checks it).
+ * - Order per distribution: a pass reads up to `batchSize` unpublished rows in id order (= commit order per
+ *   distribution, see outbox-relay-store.ts) and publishes them as one chain per distribution: a row is sent only
+ *   after the previous row of its distribution was acknowledged, and a failure ends that chain for the pass.
+ *   Different distributions' chains run concurrently, up to `maxInFlight` PubAcks outstanding.
+ * - A session that is `lost` publishes nothing more: the lock went with it.
+ *
+ * Pipelining (throughput): while a full batch is published, the next one is already read (rows after the batch's
+ * last id), and a batch's rows are marked while the next batch is published. Both queries run on the session's
+ * one connection, in order. A read after the cursor may miss a row with a smaller id that committed late: such a
+ * row has no committed successor in its distribution (ids follow commit order per distribution), and a pass from
+ * the start picks it up before a pass reports `drained`. After a failure the prefetched batch is discarded and the
+ * next pass starts from the first unpublished row.
+ */
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { RelayConfig } from '../config.js';
+import { fetchUnpublished, markFailed, markPublished, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
+import type { RelaySession } from '../persistence/relay-session.js';
+import { eventHeaders } from './event-headers.js';
+import type { RelayCounters } from './relay-status.js';
+import { withPrefix } from './subjects.js';
+
+/** Test seams. `afterPublish` runs after a row's PubAck and before it is marked: throwing there simulates a crash. */
+export interface RelayHooks {
+  afterPublish?(row: UnpublishedRow, ack: PubAck): void | Promise<void>;
+}
+
+export interface RelayPassDeps {
+  js: JetStreamClient;
+  counters: RelayCounters;
+  hooks?: RelayHooks;
+}
+
+export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | 'publishTimeoutMs' | 'ceSource'> & {
+  /** Deployment prefix put in front of each row's subject. */
+  subjectPrefix: string;
+  /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
+  streamName: string;
+};
+
+/**
+ * How a pass ended: `failed` = some rows were kept (the next pass starts from the start, after a backoff);
+ * `more` = run the next pass at once (a full batch, or a tail that a pass from the start must confirm);
+ * `drained` = a pass from the start found everything published and marked.
+ */
+export type PassOutcome = { kind: 'failed'; failed: number } | { kind: 'more' } | { kind: 'drained' };
+
+/** The passes of one session: each `run()` is one pass; `settle()` waits for its writes still in flight. */
+export interface RelayPasses {
+  run(): Promise<PassOutcome>;
+  /** Waits for the last marking and the prefetched read, ignoring their errors (the session may be broken). */
+  settle(): Promise<void>;
+}
+
+interface BatchOutcome {
+  published: string[];
+  failures: Array<{ id: string; error: string }>;
+}
+
+const ignore = () => undefined;
+
+/** Keeps a rejection observable to a later `await` without it counting as unhandled meanwhile. */
+const handled = <T>(promise: Promise<T>) => (promise.catch(ignore), promise);
+
+/** Passes on `session`, which must hold the relay lock. Calls to `run()` must not overlap. */
+export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, options: RelayPassOptions): RelayPasses {
+  const { js, counters } = deps;
+  const db = session.db;
+  /** Where the next pass reads from: after this id, or from the start when undefined. */
+  let cursor: string | undefined;
+  let prefetched: Promise<UnpublishedRow[]> | undefined;
+  let marking: Promise<void> = Promise.resolve();
+
+  async function publishOne(row: UnpublishedRow): Promise<void> {
+    const ack = await js.publish(withPrefix(options.subjectPrefix, row.subject), row.body, {
+      headers: eventHeaders({ eventId: row.eventId, eventType: row.eventType, aggregateId: row.aggregateId, time: row.time }, options.ceSource),
+      timeout: options.publishTimeoutMs,
+      expect: { streamName: options.streamName },
+    });
+    if (ack.duplicate) counters.duplicates++;
+    await deps.hooks?.afterPublish?.(row, ack);
+  }
+
+  /** Publishes `rows` as per-distribution chains; a failure ends that chain (its later rows wait for the next pass). */
+  async function publishChains(rows: readonly UnpublishedRow[]): Promise<BatchOutcome> {
+    const chains = new Map<string, UnpublishedRow[]>();
+    for (const row of rows) {
+      const chain = chains.get(row.aggregateId);
+      if (chain) chain.push(row);
+      else chains.set(row.aggregateId, [row]);
+    }
+    const queue = [...chains.values()];
+    let next = 0;
+    const outcome: BatchOutcome = { published: [], failures: [] };
+    const worker = async () => {
+      for (let chain = queue[next++]; chain; chain = queue[next++]) {
+        for (const row of chain) {
+          if (session.lost) return;
+          try {
+            await publishOne(row);
+            outcome.published.push(row.id);
+          } catch (err) {
+            outcome.failures.push({ id: row.id, error: describe(err) });
+            break; // later rows of this distribution wait for the next pass: order per distribution
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.maxInFlight, queue.length) }, worker));
+    counters.published += outcome.published.length;
+    counters.failedPublishes += outcome.failures.length;
+    if (outcome.published.length > 0) counters.lastPublishedAt = new Date().toISOString();
+    if (outcome.failures.length > 0) counters.lastError = outcome.failures[0]!.error;
+    return outcome;
+  }
+
+  return {
+    async run() {
+      const fromStart = cursor === undefined;
+      const rows = await (prefetched ?? fetchUnpublished(db, options.batchSize, cursor));
+      prefetched = undefined;
+      const full = rows.length >= options.batchSize;
+      if (full) prefetched = handled(fetchUnpublished(db, options.batchSize, rows.at(-1)!.id));
+      const outcome = await publishChains(rows);
+      await marking;
+      marking = handled(markPublished(db, outcome.published));
+
+      if (outcome.failures.length > 0) {
+        await markFailed(db, outcome.failures);
+        await marking;
+        await prefetched?.catch(ignore);
+        prefetched = undefined;
+        cursor = undefined;
+        return { kind: 'failed', failed: outcome.failures.length };
+      }
+      if (full) {
+        cursor = rows.at(-1)!.id;
+        return { kind: 'more' };
+      }
+      await marking;
+      cursor = undefined;
+      return fromStart ? { kind: 'drained' } : { kind: 'more' }; // one pass from the start before calling it drained
+    },
+    async settle() {
+      await marking.catch(ignore);
+      await prefetched?.catch(ignore);
+    },
+  };
+}
+
+/** A row's last_error: the error's name and message; "no responders" is what a publish no stream captures gets. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const text = `${err.name}: ${err.message}`;
+  return err.name === 'JetStreamNotEnabled' ? `${text} (no stream captures the subject, or JetStream is unavailable)` : text;
+}
