@@ -54,7 +54,7 @@ t.test('when the service runs as its own user, then it serves its tenant callers
   // The ack follows the commit; a refused $JS.ACK publish would leave the message pending and have it redelivered.
   const consumer = await waitFor('the ack on the durable consumer', async () => {
     const info = await jsm.consumers.info('COURSE', config.consumer.durableName);
-    return info.ack_floor.stream_seq >= consumed.seq && info;
+    return info.ack_floor.stream_seq >= consumed.seq ? info : undefined;
   });
   t.equal(consumer.ack_floor.stream_seq, consumed.seq, 'the ack floor reached the consumed message: the service user acked it');
   t.equal(consumer.num_ack_pending, 0, 'nothing left waiting for an ack');
