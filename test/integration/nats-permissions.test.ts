@@ -68,10 +68,10 @@ t.test('when the service runs as its own user, then it serves its tenant callers
 t.test('when a tenant caller reaches beyond its tenant, then NATS refuses it', async (t) => {
   await t.rejects(tenant.request('course_distribution.other_tenant.get', JSON.stringify({ id: 'dist_x' }), { timeout: 2000 }), /Permissions Violation/);
   await t.rejects(tenant.request('course_distribution.ops.dead_letters', '{}', { timeout: 2000 }), /Permissions Violation/, 'no operator endpoints');
-  const course = await jetstreamManager(ops);
-  const before = (await course.streams.info('COURSE')).state.last_seq;
+  const jsm = await jetstreamManager(ops);
+  const before = (await jsm.streams.info('COURSE')).state.last_seq;
   await t.rejects(jetstream(tenant).publish('course.generation.completed', '{}'), /Permissions Violation|timeout/i, 'cannot pose as CourseFactory');
-  t.equal((await course.streams.info('COURSE')).state.last_seq, before, 'nothing reached the COURSE stream');
+  t.equal((await jsm.streams.info('COURSE')).state.last_seq, before, 'nothing reached the COURSE stream');
 });
 
 t.test('when CourseFactory publishes beyond course.>, then NATS refuses it', async (t) => {
