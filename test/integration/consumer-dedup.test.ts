@@ -9,6 +9,7 @@ import { waitFor } from '../helpers/event-stream.js';
 import { connectTestNats, deleteStreamQuietly, natsNamespace } from '../helpers/nats.js';
 
 // CourseFactory's stream with a 1 s duplicate window, so a re-publish after the window is stored again.
+const DUPLICATE_WINDOW_MS = 1000;
 const namespace = natsNamespace();
 const courseStream = namespace.stream('COURSE');
 const nc = await connectTestNats(t);
@@ -17,7 +18,7 @@ await (await jetstreamManager(nc)).streams.add({
   subjects: [namespace.subject('course.>')],
   storage: StorageType.File,
   retention: RetentionPolicy.Limits,
-  duplicate_window: nanos(1000),
+  duplicate_window: nanos(DUPLICATE_WINDOW_MS),
 });
 t.teardown(() => deleteStreamQuietly(app.config.nats.url, courseStream));
 
@@ -33,17 +34,42 @@ const outcomeOf = (seq: number) => waitFor(`outcome of ${seq}`, () => outcomes.f
 t.test('when an event is re-published after the stream forgot its id, then it gets a new sequence and still has no second effect', async (t) => {
   const payload = generationCompleted('course_window_1', { title: 'Fenster Kurs' });
   const id = 'evt_cf_window_1';
-  const first = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', payload, { id });
-  t.equal(await outcomeOf(first.seq), 'applied');
-  const within = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', payload, { id });
+  const publish = () => publishCourseEvent(nc, namespace.id, 'course.generation.completed', payload, { id });
+  const jsm = await jetstreamManager(nc);
+  /**
+   * Re-publishes until JetStream stores a copy again. The server forgets ids on a timer, which fires late on a loaded
+   * machine, so a fixed sleep just past the window is a guess. Each attempt meanwhile is dropped (neither stored nor
+   * restarting the window); the copy that is stored must not have been stored before the window had passed.
+   * Returns the copy and when it was sent (no later than the server stored it).
+   */
+  const publishOnceForgotten = async (lastStoredSentAt: number) => {
+    let dropped = 0;
+    const copy = await waitFor('the stream to forget the id', async () => {
+      const sentAt = Date.now();
+      const attempt = await publish();
+      if (!attempt.duplicate) return { ...attempt, sentAt };
+      dropped++;
+      return undefined;
+    });
+    t.ok(Date.now() - lastStoredSentAt >= DUPLICATE_WINDOW_MS, `stored again only after the window (${dropped} attempts dropped before)`);
+    return copy;
+  };
+
+  let lastStoredSentAt = Date.now();
+  const first = await publish();
+  // Published at once, not after the outcome, so a slow first delivery cannot push it out of the window.
+  const within = await publish();
   t.ok(within.duplicate, 'inside the window JetStream drops it');
-  await new Promise((r) => setTimeout(r, 1500));
+  t.equal(within.seq, first.seq, 'the PubAck names the stored original');
+  t.equal(await outcomeOf(first.seq), 'applied');
   for (let i = 0; i < 3; i++) {
-    const after = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', payload, { id });
+    const after = await publishOnceForgotten(lastStoredSentAt);
+    lastStoredSentAt = after.sentAt;
     t.notOk(after.duplicate, 'after the window it is stored again');
     t.not(after.seq, first.seq);
+    const stored = await jsm.streams.getMessage(courseStream, { seq: after.seq });
+    t.equal(stored?.header?.get('Nats-Msg-Id'), id, 'the stored copy carries the same Nats-Msg-Id');
     t.equal(await outcomeOf(after.seq), 'duplicate', `copy ${i + 1} recognised by our dedup table`);
-    await new Promise((r) => setTimeout(r, 1100));
   }
   const { rows } = await app.db.query(`select count(*)::int as n from distribution where course_id = 'course_window_1'`);
   t.equal(rows[0]!.n, 1);

@@ -71,6 +71,7 @@ t.test('when a message keeps failing, then it is dead-lettered on its last deliv
   await db.query(`create function reject_course() returns trigger language plpgsql as $$
     begin if new.course_id = 'course_flaky' then raise exception 'simulated failure'; end if; return new; end $$`);
   await db.query(`create trigger reject_course before insert on distribution for each row execute function reject_course()`);
+  t.teardown(() => db.query(`drop trigger if exists reject_course on distribution`));
   const published = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_flaky', { title: 'Wackelkurs' }));
   const letter = await waitFor('the dead letter', async () => (await deadLetters()).find((d) => Number(d.stream_seq) === published.seq), 20_000);
   t.equal(letter.delivery_count, 3, 'after max_deliver deliveries');
@@ -91,8 +92,12 @@ t.test('when a message keeps failing, then it is dead-lettered on its last deliv
   t.equal(rows[0]!.n, 1);
   const open = await opsCall('dead_letters', {});
   t.notOk(open.body.items.some((i: { id: number }) => i.id === Number(letter.id)), 'a replayed letter is no longer open');
-  const poisonReplay = await opsCall('replay_dead_letter', { id: Number((await deadLetters())[0]!.id) });
+  // A letter of its own that can never be processed (no other test's letter is relied on).
+  const poison = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', {}, { raw: '{"id": "evt_broken_replay", "payload": ' });
+  const poisonLetter = await waitFor('the poison dead letter', async () => (await deadLetters()).find((d) => Number(d.stream_seq) === poison.seq));
+  const poisonReplay = await opsCall('replay_dead_letter', { id: Number(poisonLetter.id) });
   t.equal(poisonReplay.status, 400, 'a message that still cannot be processed is refused with the reason');
+  t.match(poisonReplay.body.error?.message, /not_json/, 'the reason is named');
   t.equal((await opsCall('dead_letter', { id: 999_999 })).status, 404);
   t.equal((await opsCall('dead_letters', { limit: 'all' })).status, 400);
 });
@@ -108,11 +113,19 @@ t.test('when the database is unavailable, then the message is not acked, the con
   await admin.query(`alter database "${db.name}" with allow_connections false`);
   await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
 
+  const deliveriesBefore = (await consumerInfo()).delivered.consumer_seq;
   const published = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_outage_1', { title: 'Ausfallkurs' }));
   await waitFor('the consumer paused', () => app.consumer?.status().paused, 10_000);
   t.same(outcomesOf(published.seq), [], 'nothing processed while the database is down');
-  await new Promise((r) => setTimeout(r, 2000));
-  t.ok(app.consumer?.status().paused, 'still paused: no deliveries burnt meanwhile');
+  // The consumer's delivered.consumer_seq counts every delivery the server made, redeliveries included.
+  const atPause = await consumerInfo();
+  t.ok(atPause.delivered.consumer_seq > deliveriesBefore, 'the message was delivered before the pause');
+  await new Promise((r) => setTimeout(r, 2000)); // longer than ack_wait and several nak delays
+  const meanwhile = await consumerInfo();
+  t.ok(app.consumer?.status().paused, 'still paused');
+  t.equal(meanwhile.delivered.consumer_seq, atPause.delivered.consumer_seq, 'no deliveries burnt meanwhile: the server delivered nothing while paused');
+  t.equal(meanwhile.num_redelivered, atPause.num_redelivered, 'nor redelivered anything');
+  t.equal(meanwhile.num_ack_pending, 1, 'the message is still pending, neither acked nor terminated');
 
   await admin.query(`alter database "${db.name}" with allow_connections true`);
   await waitFor('processed after the outage', () => outcomesOf(published.seq).includes('applied'), 20_000);
@@ -120,4 +133,6 @@ t.test('when the database is unavailable, then the message is not acked, the con
   const { rows } = await db.query(`select count(*)::int as n from distribution where course_id = 'course_outage_1'`);
   t.equal(rows[0]!.n, 1);
   t.notOk((await deadLetters()).some((d) => Number(d.stream_seq) === published.seq), 'not dead-lettered');
+  const deliveries = (await consumerInfo()).delivered.consumer_seq - deliveriesBefore;
+  t.ok(deliveries < config.consumer.maxDeliver, `processed within its allowed deliveries (${deliveries} of ${config.consumer.maxDeliver})`);
 });

@@ -28,7 +28,7 @@ const as = async (user: string, pass: string, inboxPrefix?: string) => {
 const factory = await as('course_factory', passwords.CD_COURSE_FACTORY_PASSWORD, '_INBOX_course_factory');
 await (await jetstreamManager(factory)).streams.add({ name: 'COURSE', subjects: ['course.>'], storage: StorageType.File, retention: RetentionPolicy.Limits });
 
-const { db } = await startTestApp(t, {
+const { db, config } = await startTestApp(t, {
   env: {
     NATS_URL: server.url,
     NATS_USER: 'course_distribution',
@@ -49,9 +49,17 @@ t.test('when the service runs as its own user, then it serves its tenant callers
   const stored = await jsm.streams.getMessage('DISTRIBUTION', { last_by_subj: `distribution.created.${id}` });
   t.equal(stored?.json<{ type: string }>().type, 'distribution.created');
 
-  await publishCourseEvent(factory, '', 'course.generation.completed', generationCompleted('course_perm_2', { title: 'Von der Fabrik' }));
+  const consumed = await publishCourseEvent(factory, '', 'course.generation.completed', generationCompleted('course_perm_2', { title: 'Von der Fabrik' }));
   await waitFor('the consumed course', async () => (await db.query(`select 1 from distribution where course_id = 'course_perm_2'`)).rows.length === 1);
-  t.pass('the durable consumer pulled and acked as the service user');
+  // The ack follows the commit; a refused $JS.ACK publish would leave the message pending and have it redelivered.
+  const consumer = await waitFor('the ack on the durable consumer', async () => {
+    const info = await jsm.consumers.info('COURSE', config.consumer.durableName);
+    return info.ack_floor.stream_seq >= consumed.seq ? info : undefined;
+  });
+  t.equal(consumer.ack_floor.stream_seq, consumed.seq, 'the ack floor reached the consumed message: the service user acked it');
+  t.equal(consumer.num_ack_pending, 0, 'nothing left waiting for an ack');
+  t.equal(consumer.num_redelivered, 0, 'no redelivery');
+  t.equal(consumer.delivered.stream_seq, consumed.seq, 'pulled as the service user');
 
   const ping = await ops.request('$SRV.PING.course_distribution', '', { timeout: 5000 });
   t.equal(ping.json<{ name: string }>().name, 'course_distribution', 'discovery answers');
@@ -60,14 +68,19 @@ t.test('when the service runs as its own user, then it serves its tenant callers
 t.test('when a tenant caller reaches beyond its tenant, then NATS refuses it', async (t) => {
   await t.rejects(tenant.request('course_distribution.other_tenant.get', JSON.stringify({ id: 'dist_x' }), { timeout: 2000 }), /Permissions Violation/);
   await t.rejects(tenant.request('course_distribution.ops.dead_letters', '{}', { timeout: 2000 }), /Permissions Violation/, 'no operator endpoints');
+  const jsm = await jetstreamManager(ops);
+  const before = (await jsm.streams.info('COURSE')).state.last_seq;
   await t.rejects(jetstream(tenant).publish('course.generation.completed', '{}'), /Permissions Violation|timeout/i, 'cannot pose as CourseFactory');
+  t.equal((await jsm.streams.info('COURSE')).state.last_seq, before, 'nothing reached the COURSE stream');
 });
 
 t.test('when CourseFactory publishes beyond course.>, then NATS refuses it', async (t) => {
   await t.rejects(jetstream(factory).publish('distribution.created.dist_fake', '{}'), /Permissions Violation|timeout/i, 'cannot forge our events');
+  const jsm = await jetstreamManager(ops);
+  t.equal(await jsm.streams.getMessage('DISTRIBUTION', { last_by_subj: 'distribution.created.dist_fake' }), null, 'nothing stored on DISTRIBUTION');
   await t.rejects(factory.request('course_distribution.brain_prod.create', '{}', { timeout: 2000 }), /Permissions Violation/, 'cannot send commands');
 });
 
 t.test('when a client connects with a wrong password, then it is refused', async (t) => {
-  await t.rejects(connect({ servers: server.url, user: 'course_distribution', pass: 'wrong', reconnect: false }));
+  await t.rejects(connect({ servers: server.url, user: 'course_distribution', pass: 'wrong', reconnect: false }), /Authorization Violation/i);
 });
