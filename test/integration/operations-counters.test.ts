@@ -82,7 +82,7 @@ t.test('when a view or click names an unknown or deleted distribution, then 404 
 });
 
 t.test('when a single view carries a correlation id, then its distribution.viewed event carries that correlation id', async (t) => {
-  // CONTRACT.md: meta.correlation_id comes from the request that caused the event. A flush that holds one request
+  // docs/CONTRACT.md: meta.correlation_id comes from the request that caused the event. A flush that holds one request
   // (or only requests of one correlation id) has an unambiguous cause.
   const tenant = newTenant();
   const created = await create(t, tenant, { title: 'Korreliert' });
