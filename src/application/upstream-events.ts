@@ -16,7 +16,8 @@ import { distributionForCourse, stagingCommand } from '../domain/course-events.j
 import { createDistribution, decide, evolve, type Creation, type EventDraft } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import { courseLockKey, findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
+import { courseLockKey } from '../persistence/advisory-locks.js';
+import { findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
 import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
