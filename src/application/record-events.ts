@@ -17,7 +17,7 @@ export interface EventLineage extends Pick<RequestContext, 'tenantId' | 'correla
 }
 
 /** Wraps the domain's event drafts in Charter envelopes (new event ids; correlation, causation and time from `lineage`). */
-export function toEnvelopes(deps: ServiceDeps, lineage: EventLineage, drafts: readonly EventDraft[]) {
+function toEnvelopes(deps: ServiceDeps, lineage: EventLineage, drafts: readonly EventDraft[]) {
   return drafts.map((draft) =>
     buildEnvelope(draft, {
       eventId: deps.newId('evt'),

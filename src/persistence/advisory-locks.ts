@@ -30,7 +30,7 @@ export const CLEANUP_LOCK_KEY = 7_262_003;
  * Seed of `hashtextextended` for locks named by text (see textKeyLock). It happens to equal RELAY_LOCK_KEY; that is
  * harmless, because it is a hash seed and not a key, and it must stay as it is for the hashes to stay as they are.
  */
-export const TEXT_KEY_HASH_SEED = 7_262_002;
+const TEXT_KEY_HASH_SEED = 7_262_002;
 
 /**
  * SQL that takes a transaction-scoped advisory lock named by the text parameter `?` and waits for it: whatever else
