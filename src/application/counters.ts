@@ -13,12 +13,11 @@
 import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
-import type { RequestContext, ServiceDeps } from './deps.js';
-import type { SchemaName } from '../../generated/schemas.js';
 import { buildEnvelope } from '../contracts/envelope.js';
-import { formatIssues } from '../contracts/validator.js';
+import { incrementCounters, type CounterColumn } from '../persistence/counter-increments.js';
 import { classify } from '../failure-policy.js';
-import { InvalidEventError } from '../persistence/outbox.js';
+import { toOutboxBatch } from '../persistence/outbox.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
 
 export type CounterKind = 'views' | 'clicks';
 
@@ -54,14 +53,8 @@ interface Group {
   items: Pending[];
 }
 
-interface UpdatedRow {
-  id: string;
-  tenant_id: string;
-  total: string | number;
-}
-
 /** The column counted, which is also the name of the total in the event's payload. */
-const COLUMN: Record<CounterKind, 'view_count' | 'enrollment_count'> = { views: 'view_count', clicks: 'enrollment_count' };
+const COLUMN: Record<CounterKind, CounterColumn> = { views: 'view_count', clicks: 'enrollment_count' };
 
 /** Stands in for the slug until the statement fills in the row's own (a valid slug, so the draft validates). */
 const SLUG_PLACEHOLDER = 'pending';
@@ -108,8 +101,8 @@ function mostFrequent(items: readonly Pending[]): string {
   return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 }
 
+/** A counter of one kind; flushes run on `deps.orm`, each in a transaction of its own (incrementCounters). */
 export function createCounter(deps: ServiceDeps, options: CounterOptions): Counter {
-  const column = COLUMN[options.kind];
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
@@ -144,44 +137,25 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       group.items.push(item);
       groups.set(key, group);
     }
-    // Rows are locked in id order by every batch, so two instances' batches cannot deadlock.
+    // In id order, the order the statement locks the rows in, and so the order the events are appended in.
     const ordered = [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     try {
       const now = deps.now().toISOString();
       const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
       // Each group's event is built and validated here with every field final except the two only the database
-      // knows (the slug, the new total); the statement fills those in from the row it updates.
-      const increments = ordered.map((g) => {
-        const draft = draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items));
-        const envelope = buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: g.tenantId, ...eventLineage(g.items, batchIds) });
-        const checked = deps.validator.validate(envelope.type as SchemaName, envelope);
-        if (!checked.ok) throw new InvalidEventError(`${envelope.type} violates its schema: ${formatIssues(checked.issues)}`);
-        return { tenant_id: g.tenantId, id: g.id, n: g.items.length, envelope };
-      });
-      // One statement, so one round trip and atomic on its own: lock the rows in id order (concurrent flushes
-      // cannot deadlock), add the increments, append one outbox row per distribution with the new total.
-      const rows = await withConflictRetry(() =>
-        deps.orm.em.fork().execute<UpdatedRow[]>(
-          `with v as (
-             select * from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint, envelope jsonb)
-           ), locked as (
-             select d.id from distribution d join v on d.tenant_id = v.tenant_id and d.id = v.id
-              where d.deleted_at is null order by d.id for update of d
-           ), updated as (
-             update distribution d set ${column} = d.${column} + v.n
-               from v, locked where d.id = locked.id and d.id = v.id and d.tenant_id = v.tenant_id
-             returning d.id, d.tenant_id, d.${column} as total,
-               jsonb_set(jsonb_set(v.envelope, '{payload,slug}', to_jsonb(d.slug)), '{payload,${column}}', to_jsonb(d.${column})) as envelope
-           ), appended as (
-             insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at)
-             select envelope->>'id', envelope->>'type', (envelope->>'type') || '.' || id, id, tenant_id, envelope, (envelope->>'timestamp')::timestamptz
-               from updated order by id
-           )
-           select id, tenant_id, total from updated`,
-          [JSON.stringify(increments)],
-        ),
+      // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
+      const envelopes = ordered.map((g) =>
+        buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
+          eventId: deps.newId('evt'),
+          timestamp: now,
+          tenantId: g.tenantId,
+          ...eventLineage(g.items, batchIds),
+        }),
       );
-      const totals = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.id}`, Number(r.total)]));
+      const events = toOutboxBatch(deps.validator, envelopes);
+      const increments = ordered.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length }));
+      const counted = await withConflictRetry(() => incrementCounters(deps.orm.em.fork(), COLUMN[options.kind], increments, events));
+      const totals = new Map(counted.map((r) => [`${r.tenantId}\u0000${r.id}`, r.total]));
       for (const [key, group] of groups) {
         const total = totals.get(key);
         group.items.forEach((item, index) => {

@@ -21,9 +21,12 @@ import {
   deriveVariant,
   evolve,
   toResource,
+  type Creation,
   type DistributionChanges,
   type DistributionCommand,
+  type DistributionState,
   type EventDraft,
+  type NewDistribution,
 } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
@@ -36,9 +39,9 @@ import {
 } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
-import { outboxBatchOf, recordEvents } from './record-events.js';
+import { recordEvents } from './record-events.js';
 import { runCommand } from './run-command.js';
-import { insertWithSlug } from './slugs.js';
+import { insertWithSlug, type SlugRequest } from './slugs.js';
 
 const EDITABLE_FIELDS = ['slug', 'title', 'description', 'language', 'target_group', 'seo', 'cta'] as const;
 
@@ -58,11 +61,9 @@ async function loadForChange(em: EntityManager, context: RequestContext, id: str
   return loaded;
 }
 
-/** Applies a decided command: no events means nothing changed, so nothing is written. */
+/** Decides the command and writes the new state: no events means nothing changed, so nothing is written. */
 async function applyDecision(
-  deps: ServiceDeps,
   em: EntityManager,
-  context: RequestContext,
   loaded: LoadedDistribution,
   command: DistributionCommand,
   now: string,
@@ -76,60 +77,71 @@ async function applyDecision(
   return { resource: toResource(next, rowVersion), events: decision.events };
 }
 
-/** Runs one command on one existing distribution and records its events. */
+/** An idempotency key of a request, and the request whose response it stands for. */
+interface Idempotency {
+  operation: string;
+  key: string | undefined;
+  request: object;
+}
+
+/**
+ * Runs `work` as one command on `key`: in the key's mailbox and one transaction, retried from scratch on a
+ * concurrent change (runCommand), and with `idempotency` at most once per key. `now` is the attempt's time.
+ */
+function inCommand<T extends object>(
+  deps: ServiceDeps,
+  context: RequestContext,
+  key: string,
+  idempotency: Idempotency | undefined,
+  work: (em: EntityManager, now: string) => Promise<T>,
+): Promise<T> {
+  return runCommand(deps, key, (em) => {
+    const attempt = () => work(em, deps.now().toISOString());
+    if (!idempotency) return attempt();
+    return idempotent(em, { tenantId: context.tenantId, operation: idempotency.operation, key: idempotency.key }, idempotency.request, attempt);
+  });
+}
+
+/** Runs one command on one existing distribution: load -> decide -> write -> append its events -> commit. */
 function changeDistribution(
   deps: ServiceDeps,
   context: RequestContext,
   request: { id: string; expected_version?: number },
   command: DistributionCommand,
-  idempotency?: { operation: string; key: string | undefined; request: object },
+  idempotency?: Idempotency,
 ): Promise<Distribution> {
-  return runCommand(deps, request.id, (em) => {
-    const effect = async () => {
-      const now = deps.now().toISOString();
-      const loaded = await loadForChange(em, context, request.id, request.expected_version);
-      const { resource, events } = await applyDecision(deps, em, context, loaded, command, now);
-      await recordEvents(deps, em, context, events, now);
-      return resource;
-    };
-    if (!idempotency) return effect();
-    return idempotent(em, { tenantId: context.tenantId, operation: idempotency.operation, key: idempotency.key }, idempotency.request, effect);
+  return inCommand(deps, context, request.id, idempotency, async (em, now) => {
+    const loaded = await loadForChange(em, context, request.id, request.expected_version);
+    const { resource, events } = await applyDecision(em, loaded, command, now);
+    await recordEvents(deps, em, { ...context, timestamp: now }, events);
+    return resource;
   });
 }
 
-export async function createOne(deps: ServiceDeps, context: RequestContext, request: CreateRequest): Promise<Distribution> {
-  const id = deps.newId('dist');
-  return runCommand(
-    deps,
+function newDistribution(id: string, context: RequestContext, request: CreateRequest, slug: string): NewDistribution {
+  return {
     id,
-    (em) =>
-      idempotent(em, { tenantId: context.tenantId, operation: 'create', key: request.idempotency_key }, request, async () => {
-        const now = deps.now().toISOString();
-        const { state } = await insertWithSlug(
-          em,
-          context.tenantId,
-          { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) },
-          (slug) =>
-            createDistribution(
-              {
-                id,
-                tenant_id: context.tenantId,
-                course_id: request.course_id,
-                slug,
-                language: request.language,
-                title: request.title,
-                description: request.description,
-                target_group: request.target_group,
-                seo: request.seo,
-                cta: request.cta,
-              },
-              now,
-            ),
-          (creation) => outboxBatchOf(deps, context, creation.events, now),
-        );
-        return toResource(state, 1);
-      }),
-  );
+    tenant_id: context.tenantId,
+    course_id: request.course_id,
+    slug,
+    language: request.language,
+    title: request.title,
+    description: request.description,
+    target_group: request.target_group,
+    seo: request.seo,
+    cta: request.cta,
+  };
+}
+
+/** Creates a distribution: decide for a slug -> insert it with its events, in one statement -> commit. */
+export function createOne(deps: ServiceDeps, context: RequestContext, request: CreateRequest): Promise<Distribution> {
+  const id = deps.newId('dist');
+  return inCommand(deps, context, id, { operation: 'create', key: request.idempotency_key, request }, async (em, now) => {
+    const slugs = { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) };
+    const decideFor = (slug: string) => createDistribution(newDistribution(id, context, request, slug), now);
+    const created = await insertWithSlug(deps, em, { ...context, timestamp: now }, slugs, decideFor);
+    return toResource(created.state, 1);
+  });
 }
 
 export function updateOne(deps: ServiceDeps, context: RequestContext, request: UpdateRequest): Promise<Distribution> {
@@ -161,8 +173,7 @@ export function bumpVersion(deps: ServiceDeps, context: RequestContext, request:
  * too, each with its own distribution.deleted (parent first), all in one transaction.
  */
 export function deleteOne(deps: ServiceDeps, context: RequestContext, request: DeleteRequest): Promise<DeleteResponse> {
-  return runCommand(deps, request.id, async (em) => {
-    const now = deps.now().toISOString();
+  return inCommand(deps, context, request.id, undefined, async (em, now) => {
     const parent = await loadForChange(em, context, request.id, request.expected_version);
     const variants = await findLiveVariants(em, context.tenantId, request.id);
     if (variants.length > 0 && request.cascade !== true) {
@@ -173,53 +184,39 @@ export function deleteOne(deps: ServiceDeps, context: RequestContext, request: D
     const command: DistributionCommand = { type: 'delete', deleted_by: request.deleted_by };
     const events: EventDraft[] = [];
     for (const target of [parent, ...variants]) {
-      const applied = await applyDecision(deps, em, context, target, command, now, { deletedBy: request.deleted_by });
+      const applied = await applyDecision(em, target, command, now, { deletedBy: request.deleted_by });
       events.push(...applied.events);
     }
-    await recordEvents(deps, em, context, events, now);
+    await recordEvents(deps, em, { ...context, timestamp: now }, events);
     return { deleted_ids: [parent.state.id, ...variants.map((v) => v.state.id)], deleted_at: now };
   });
 }
 
+/** The slug a variant asks for: its own, else one generated from its title, else from the parent's slug and its groups. */
+function variantSlugs(parent: DistributionState, request: CreateMicroNicheVariantRequest): SlugRequest {
+  const title = request.title || `${parent.slug} ${request.target_group.join(' ')}`;
+  return { requested: request.slug, generatedBase: slugFromTitle(title, parent.language) };
+}
+
 /**
- * Derives a micro-niche variant from a parent. Serialised on the parent, so a concurrent delete of the parent
- * and a new variant cannot interleave. Variants of variants are refused (one level keeps parent/variant
- * statistics meaningful); a deleted parent is 409 PARENT_DELETED.
+ * Derives a micro-niche variant from a parent: load the parent -> decide for a slug -> insert the variant with its
+ * events, in one statement -> commit. Serialised on the parent, so a concurrent delete of the parent and a new
+ * variant cannot interleave. Variants of variants are refused (one level keeps parent/variant statistics
+ * meaningful); a deleted parent is 409 PARENT_DELETED.
  */
 export function createVariant(deps: ServiceDeps, context: RequestContext, request: CreateMicroNicheVariantRequest): Promise<Distribution> {
-  return runCommand(
-    deps,
-    request.parent_id,
-    (em) =>
-      idempotent(em, { tenantId: context.tenantId, operation: 'create_micro_niche_variant', key: request.idempotency_key }, request, async () => {
-        const now = deps.now().toISOString();
-        const parent = await findAnyById(em, context.tenantId, request.parent_id);
-        if (!parent) throw notFound(request.parent_id);
-        const generatedBase = request.title
-          ? slugFromTitle(request.title, parent.state.language)
-          : slugFromTitle(`${parent.state.slug} ${request.target_group.join(' ')}`, parent.state.language);
-        const childId = deps.newId('dist');
-        const derive = (slug: string) => {
-          const derived = deriveVariant(
-            parent.state,
-            {
-              id: childId,
-              slug,
-              target_group: request.target_group,
-              title: request.title,
-              description: request.description,
-              seo: request.seo,
-              cta: request.cta,
-            },
-            now,
-          );
-          if (!derived.ok) throw ServiceFailure.from(derived.rejection);
-          return derived;
-        };
-        const derived = await insertWithSlug(em, context.tenantId, { requested: request.slug, generatedBase }, derive, (creation) =>
-          outboxBatchOf(deps, context, creation.events, now),
-        );
-        return toResource(derived.state, 1);
-      }),
-  );
+  const idempotency = { operation: 'create_micro_niche_variant', key: request.idempotency_key, request };
+  return inCommand(deps, context, request.parent_id, idempotency, async (em, now) => {
+    const parent = await findAnyById(em, context.tenantId, request.parent_id);
+    if (!parent) throw notFound(request.parent_id);
+    const childId = deps.newId('dist');
+    const decideFor = (slug: string): Creation => {
+      const { target_group, title, description, seo, cta } = request;
+      const derived = deriveVariant(parent.state, { id: childId, slug, target_group, title, description, seo, cta }, now);
+      if (!derived.ok) throw ServiceFailure.from(derived.rejection);
+      return derived;
+    };
+    const derived = await insertWithSlug(deps, em, { ...context, timestamp: now }, variantSlugs(parent.state, request), decideFor);
+    return toResource(derived.state, 1);
+  });
 }

@@ -1,30 +1,40 @@
+/**
+ * The events a command causes, from the domain's drafts to the outbox of the command's transaction: each draft
+ * becomes a Charter envelope with a new event id and the command's lineage.
+ */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { buildEnvelope } from '../contracts/envelope.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { appendToOutbox, toOutboxBatch, type OutboxBatch } from '../persistence/outbox.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
-type Lineage = Pick<RequestContext, 'tenantId' | 'correlationId' | 'commandId'>;
+/**
+ * Where a command's events come from: its tenant, its correlation, the command (or consumed event) that causes them
+ * (their causation_id), and the time of the command (their timestamp).
+ */
+export interface EventLineage extends Pick<RequestContext, 'tenantId' | 'correlationId' | 'commandId'> {
+  timestamp: string;
+}
 
-/** Wraps the domain's event drafts in Charter envelopes (new event ids; correlation and causation from the context). */
-export function toEnvelopes(deps: ServiceDeps, context: Lineage, drafts: readonly EventDraft[], timestamp: string) {
+/** Wraps the domain's event drafts in Charter envelopes (new event ids; correlation, causation and time from `lineage`). */
+function toEnvelopes(deps: ServiceDeps, lineage: EventLineage, drafts: readonly EventDraft[]) {
   return drafts.map((draft) =>
     buildEnvelope(draft, {
       eventId: deps.newId('evt'),
-      timestamp,
-      tenantId: context.tenantId,
-      correlationId: context.correlationId,
-      causationId: context.commandId,
+      timestamp: lineage.timestamp,
+      tenantId: lineage.tenantId,
+      correlationId: lineage.correlationId,
+      causationId: lineage.commandId,
     }),
   );
 }
 
 /** Appends the drafts, as envelopes, to the outbox of the transaction `em`. */
-export async function recordEvents(deps: ServiceDeps, em: EntityManager, context: Lineage, drafts: readonly EventDraft[], timestamp: string): Promise<void> {
-  await appendToOutbox(em, deps.validator, toEnvelopes(deps, context, drafts, timestamp));
+export async function recordEvents(deps: ServiceDeps, em: EntityManager, lineage: EventLineage, drafts: readonly EventDraft[]): Promise<void> {
+  await appendToOutbox(em, deps.validator, toEnvelopes(deps, lineage, drafts));
 }
 
 /** The drafts as validated outbox rows, for a statement that writes them together with the change (insertDistribution). */
-export function outboxBatchOf(deps: ServiceDeps, context: Lineage, drafts: readonly EventDraft[], timestamp: string): OutboxBatch {
-  return toOutboxBatch(deps.validator, toEnvelopes(deps, context, drafts, timestamp));
+export function outboxBatchOf(deps: ServiceDeps, lineage: EventLineage, drafts: readonly EventDraft[]): OutboxBatch {
+  return toOutboxBatch(deps.validator, toEnvelopes(deps, lineage, drafts));
 }

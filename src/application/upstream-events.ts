@@ -16,11 +16,12 @@ import { distributionForCourse, stagingCommand } from '../domain/course-events.j
 import { createDistribution, decide, evolve, type Creation, type EventDraft } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import { courseLockKey, findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
+import { courseLockKey } from '../persistence/advisory-locks.js';
+import { findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
 import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
-import { outboxBatchOf, recordEvents } from './record-events.js';
+import { recordEvents, type EventLineage } from './record-events.js';
 import { withRetries } from './run-command.js';
 import { insertWithSlug } from './slugs.js';
 
@@ -35,8 +36,9 @@ export interface UpstreamMessage {
 
 const courseKey = (courseId: string) => `course:${courseId}`;
 
-function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string) {
-  return { tenantId, correlationId: message.correlationId ?? deps.newId('corr'), commandId: message.eventId };
+/** The events caused by a consumed event carry its correlation (a new one when it has none), and it is their cause. */
+function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, timestamp: string): EventLineage {
+  return { tenantId, correlationId: message.correlationId ?? deps.newId('corr'), commandId: message.eventId, timestamp };
 }
 
 export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
@@ -55,9 +57,8 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
         if (!applied.ok) throw ServiceFailure.from(applied.rejection);
         return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
       };
-      await insertWithSlug(em, course.tenant_id, { generatedBase: slugFromTitle(course.title, course.language) }, build, (creation) =>
-        outboxBatchOf(deps, lineage(deps, message, course.tenant_id), creation.events, now),
-      );
+      const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
+      await insertWithSlug(deps, em, lineage(deps, message, course.tenant_id, now), slugs, build);
       return 'applied';
     }),
   );
@@ -79,7 +80,7 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
         if (!decision.ok) throw ServiceFailure.from(decision.rejection);
         if (decision.events.length === 0) continue;
         await updateDistribution(em, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
-        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id), decision.events as EventDraft[], now);
+        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id, now), decision.events as EventDraft[]);
       }
       return 'applied';
     }),

@@ -44,7 +44,10 @@ export function subjectIdOf(draft: EventDraftLike): string {
   return id;
 }
 
-/** `<event type>.<distribution id>`, e.g. distribution.published.dist_01J... (docs/CONTRACT.md). */
+/**
+ * The subject rule of the events we publish: `<event type>.<distribution id>`, e.g. distribution.published.dist_01J...
+ * (before any deployment prefix). The one place it is applied is the outbox row (toOutboxBatch).
+ */
 export function eventSubject(draft: EventDraftLike): string {
   return `${draft.type}.${subjectIdOf(draft)}`;
 }

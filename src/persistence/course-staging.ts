@@ -6,15 +6,6 @@ export interface CourseStaging {
   deployedAt: string;
 }
 
-/**
- * The advisory-lock key that serialises everything touching one course's distributions from consumed events, across
- * instances, until the transaction ends: a staging deployment and the creation of the course's distribution cannot
- * miss each other. Taken by claimMessage (inbox.ts) in the claiming statement.
- */
-export function courseLockKey(courseId: string): string {
-  return `course:${courseId}`;
-}
-
 /** What creating a course's distribution needs to know, in one round trip: does a root exist, any deployment. */
 export async function findCourseContext(
   em: EntityManager,

@@ -92,8 +92,3 @@ export async function findDeadLetter(em: EntityManager, id: number): Promise<Dea
 export async function markDeadLetterReplayed(em: EntityManager, id: number, outcome: string): Promise<void> {
   await em.execute(`update dead_letter set replayed_at = now(), replay_outcome = ? where id = ?`, [outcome, id]);
 }
-
-export async function countOpenDeadLetters(em: EntityManager): Promise<number> {
-  const [row] = await em.execute<{ n: string }[]>(`select count(*) as n from dead_letter where replayed_at is null`);
-  return Number(row?.n ?? 0);
-}

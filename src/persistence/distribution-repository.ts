@@ -6,7 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DistributionState } from '../domain/distribution.js';
 import { DistributionEntity } from './entities/distribution.entity.js';
 import { fromRecord, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
-import { OUTBOX_INSERT_FROM_JSON, type OutboxBatch } from './outbox.js';
+import { writeOutboxRows, type OutboxBatch } from './outbox.js';
 
 export type { LoadedDistribution };
 
@@ -99,10 +99,7 @@ export async function insertDistribution(em: EntityManager, state: DistributionS
        select * from jsonb_populate_record(null::distribution, ?::jsonb)
        on conflict (tenant_id, slug) where deleted_at is null do nothing
        returning id
-     ), appended as (
-       ${OUTBOX_INSERT_FROM_JSON}
-        where exists (select 1 from inserted)
-        order by position
+     ), appended as (${writeOutboxRows({ where: 'exists (select 1 from inserted)' })}
      )
      select id from inserted`,
     [JSON.stringify({ ...state, row_version: 1 }), events.json],

@@ -5,6 +5,7 @@
  * it taken. Rows are kept for the dedup retention and deleted in bounded batches.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { CLEANUP_LOCK_KEY, TEXT_KEY_LOCK_SQL } from './advisory-locks.js';
 
 export interface MessageIdentity {
   consumer: string;
@@ -16,8 +17,9 @@ export interface MessageIdentity {
 
 /**
  * True when this transaction claimed the message; false when it was processed before (a duplicate).
- * With `serialiseOn`, a transaction-scoped advisory lock on that key is taken first, in the same statement (one
- * round trip): whatever else holds the key waits, across instances, until this transaction ends.
+ * With `serialiseOn`, the transaction-scoped text lock of that name (advisory-locks.ts) is taken first, in the same
+ * statement (one round trip): whatever else holds it finishes first, across instances, and this transaction then
+ * holds it until it ends.
  */
 export async function claimMessage(em: EntityManager, message: MessageIdentity, serialiseOn?: string): Promise<boolean> {
   const row = [message.consumer, message.messageId, message.stream, message.streamSeq, message.subject];
@@ -26,15 +28,21 @@ export async function claimMessage(em: EntityManager, message: MessageIdentity, 
       ? `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
          values (?, ?, ?, ?, ?) on conflict do nothing returning message_id`
       : `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
-         select ?, ?, ?, ?, ? from (select pg_advisory_xact_lock(hashtextextended(?, ${ADVISORY_NAMESPACE}))) as serialised
+         select ?, ?, ?, ?, ? from (select ${TEXT_KEY_LOCK_SQL}) as serialised
          on conflict do nothing returning message_id`,
     serialiseOn === undefined ? row : [...row, serialiseOn],
   );
   return claimed.length === 1;
 }
 
-/** Seed of the advisory-lock keys taken through claimMessage (hashtextextended of the key). */
-export const ADVISORY_NAMESPACE = 7_262_002;
+/**
+ * Takes the cleanup lock for the rest of the transaction `em` if no other instance holds it; false when one does
+ * (it is cleaning, so this pass has nothing to do).
+ */
+export async function tryLockCleanup(em: EntityManager): Promise<boolean> {
+  const [lock] = await em.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [CLEANUP_LOCK_KEY]);
+  return lock?.locked === true;
+}
 
 /** Deletes up to `batchSize` processed-message rows older than `olderThan`; returns how many went. */
 export async function deleteProcessedMessagesBefore(em: EntityManager, olderThan: Date, batchSize: number): Promise<number> {

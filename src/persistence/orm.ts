@@ -7,12 +7,10 @@ import { IdempotencyRecordEntity } from './entities/idempotency-record.entity.js
 import { CourseStagingEntity, DeadLetterEntity, ProcessedMessageEntity } from './entities/inbox.entities.js';
 import { OutboxEventEntity } from './entities/outbox-event.entity.js';
 import { migrationsList } from './migrations/index.js';
+import { MIGRATION_LOCK_KEY } from './advisory-locks.js';
 
 export type { EntityManager };
 export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity, ProcessedMessageEntity, DeadLetterEntity, CourseStagingEntity];
-
-/** Key of the PostgreSQL advisory lock that serialises migrations across instances starting at once. */
-export const MIGRATION_LOCK_KEY = 7_262_001;
 
 export async function createOrm(config: Pick<Config, 'databaseUrl' | 'db'>): Promise<MikroORM> {
   return MikroORM.init({
@@ -38,7 +36,7 @@ export async function createOrm(config: Pick<Config, 'databaseUrl' | 'db'>): Pro
 }
 
 /**
- * Runs pending migrations while holding a PostgreSQL advisory lock on a dedicated connection, so instances that
+ * Runs pending migrations while holding MIGRATION_LOCK_KEY (advisory-locks.ts) on a dedicated connection, so instances that
  * start together migrate one after the other (MikroORM takes no lock of its own). Returns the names applied.
  */
 export async function migrate(orm: MikroORM, databaseUrl: string): Promise<string[]> {

@@ -1,7 +1,8 @@
 /**
  * The relay's dedicated PostgreSQL connection, which is also its claim to be the one active relay.
  *
- * Single-active contract: the active relay holds the session advisory lock RELAY_LOCK_KEY on this connection.
+ * Single-active contract: the active relay holds the session advisory lock RELAY_LOCK_KEY (advisory-locks.ts) on this
+ * connection.
  * PostgreSQL releases it when the connection ends (process exit, crash, network loss detected by TCP keepalive),
  * and a standby's next `tryLead()` then wins. A session that lost its connection reports `lost` and must stop
  * publishing at once; a short overlap with the next holder is harmless, because both publish with the same
@@ -11,9 +12,8 @@
  * any instance wake the active relay.
  */
 import pg from 'pg';
+import { RELAY_LOCK_KEY } from './advisory-locks.js';
 
-/** Key of the advisory lock held by the active relay (the migration lock is 7_262_001). */
-export const RELAY_LOCK_KEY = 7_262_002;
 export const OUTBOX_CHANNEL = 'outbox_event';
 
 export interface RelaySession {

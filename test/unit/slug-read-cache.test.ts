@@ -12,15 +12,16 @@ function deferred<T>() {
 }
 
 t.test('when a slug is read twice within the TTL, then the database is asked once', async (t) => {
-  let clock = 0;
+  const start = 5_000;
+  let clock = start;
   const cache = createSlugReadCache({ ttlMs: 1000, maxEntries: 10, now: () => clock });
   let loads = 0;
   const load = async () => (loads++, page('dist_1', 'Kurs'));
   await cache.get('tenant_a', 'kurs', load);
-  clock = 999;
+  clock = start + 999;
   await cache.get('tenant_a', 'kurs', load);
   t.equal(loads, 1);
-  clock = 1001;
+  clock = start + 1001;
   await cache.get('tenant_a', 'kurs', load);
   t.equal(loads, 2, 'asked again after the TTL');
 });
@@ -57,6 +58,32 @@ t.test('when a load started before a change finishes after it, then its result i
   t.equal((await stale)?.title, 'Old', 'the early reader gets what it read');
   t.equal((await afterChange)?.title, 'New', 'a reader arriving after the change reads again');
   t.equal((await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Newer')))?.title, 'New', 'the fresh read is the one kept');
+});
+
+t.test('when a load started before a change finds nothing, then its reader gets null', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  const gate = deferred<Distribution | null>();
+  const early = cache.get('tenant_a', 'kurs', () => gate.promise);
+  cache.invalidate('tenant_a', 'dist_1');
+  gate.resolve(null);
+  t.equal(await early, null);
+});
+
+t.test('when a load fails, then its readers get the error and the next read loads again', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
+  await t.rejects(cache.get('tenant_a', 'kurs', async () => Promise.reject(new Error('database down'))), /database down/);
+  t.equal((await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Back')))?.title, 'Back');
+});
+
+t.test('when more pages are read than it may keep, then the least recently read one goes', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 2 });
+  let loads = 0;
+  const read = (slug: string) => cache.get('tenant_a', slug, async () => (loads++, { ...page(`dist_${slug}`, slug), slug }));
+  for (const slug of ['a', 'b', 'c']) await read(slug);
+  await read('c');
+  t.equal(loads, 3, 'c is kept');
+  await read('a');
+  t.equal(loads, 4, 'a was dropped');
 });
 
 t.test('when a slug is not found, then nothing is kept', async (t) => {

@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 /**
- * An event waiting to be published (or kept after publishing for `OUTBOX_RETENTION`). Written in the same
+ * An event waiting to be published (or kept after publishing for OUTBOX_RETENTION_HOURS). Written in the same
  * transaction as the change it announces; the relay publishes rows in `id` order with Nats-Msg-Id = eventId.
  */
 export const OutboxEventEntity = defineEntity({
