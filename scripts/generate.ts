@@ -57,7 +57,7 @@ async function renderTypes(schemas: SchemaFile[]): Promise<string> {
     unreachableDefinitions: true,
     maxItems: -1, // bounded arrays stay T[] instead of a union of tuples
     bannerComment: banner,
-    $refOptions: { resolve: { http: false } } as never,
+    $refOptions: { resolve: { http: false } },
   });
   // The synthetic root itself is not part of the contract.
   const withoutRoot = mergeNumberedDuplicates(body.replace(/export interface AllSchemas \{[\s\S]*?\n\}\n/, ''));

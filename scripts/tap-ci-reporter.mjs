@@ -21,7 +21,10 @@ export default class CiReporter extends Transform {
       if (subtest) {
         if (subtest[3]) skipped++;
         else if (subtest[1] === 'ok') passed++;
-        else (failed++, failuresInFile++);
+        else {
+          failed++;
+          failuresInFile++;
+        }
         continue;
       }
       const file = /^(not ok|ok) \d+ - /.exec(line);

@@ -144,7 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxEntries: integer('READ_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
     logLevel,
-    ...relayConfig(env, subjectPrefix, integer, text, problems),
+    ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
   };
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
@@ -153,7 +153,6 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** The stream and relay keys, validated together: the duplicate window must outlast every retry horizon. */
 function relayConfig(
-  env: Env,
   subjectPrefix: string,
   integer: (key: string, fallback: number, min: number, max: number) => number,
   text: (key: string, fallback: string) => string,

@@ -165,7 +165,7 @@ export function classify(err: unknown): FailureOutcome {
   const bySqlstate = sqlstate === undefined ? undefined : classifySqlstate(sqlstate, shape);
   if (bySqlstate) return bySqlstate;
   const nodeCode = typeof shape.code === 'string' ? shape.code : '';
-  if (UNREACHABLE_NODE_CODES.has(nodeCode) || shape.name === 'KnexTimeoutError' || UNREACHABLE_MESSAGE.test(String(shape.message ?? ''))) {
+  if (UNREACHABLE_NODE_CODES.has(nodeCode) || shape.name === 'KnexTimeoutError' || UNREACHABLE_MESSAGE.test(typeof shape.message === 'string' ? shape.message : '')) {
     return outcome('UNAVAILABLE', DATABASE_UNAVAILABLE, 'retry-later', { databaseUnavailable: true });
   }
   if (isNatsUnavailable(err)) return outcome('UNAVAILABLE', 'the message broker is unavailable; retry later', 'retry-later');

@@ -13,7 +13,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
 import { distributionForCourse, stagingCommand } from '../domain/course-events.js';
-import { createDistribution, decide, evolve, type Creation, type EventDraft } from '../domain/distribution.js';
+import { createDistribution, decide, evolve, type Creation } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { courseLockKey } from '../persistence/advisory-locks.js';
@@ -80,7 +80,7 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
         if (!decision.ok) throw ServiceFailure.from(decision.rejection);
         if (decision.events.length === 0) continue;
         await updateDistribution(em, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
-        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id, now), decision.events as EventDraft[]);
+        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
       }
       return 'applied';
     }),

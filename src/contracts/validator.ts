@@ -41,7 +41,7 @@ export function createContractValidator(options: ContractValidatorOptions = {}):
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   addFormats(ajv);
-  for (const document of schemaDocuments) ajv.addSchema(structuredClone(document) as object);
+  for (const document of schemaDocuments) ajv.addSchema(structuredClone(document));
 
   const compiled = new Map<SchemaName, ValidateFunction>();
   for (const name of schemaNames) {

@@ -425,7 +425,7 @@ function updatedValues(payload: DistributionUpdatedPayload): Partial<UpdatableVa
   for (const field of payload.updated_fields) {
     if (Object.hasOwn(values, field)) applied[field] = structuredClone(values[field]);
   }
-  return applied as Partial<UpdatableValues>;
+  return applied;
 }
 
 function isBlank(text: string): boolean {

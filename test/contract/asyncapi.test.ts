@@ -64,7 +64,7 @@ function fileIdentity(name: string): { title?: string; $id?: string } {
 
 t.test('when parsed with @asyncapi/parser, then there are no error diagnostics and the version is package.json\'s', async (t) => {
   const { document, diagnostics } = await parsed;
-  const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error).map(formatDiagnostic);
+  const errors = diagnostics.filter((d) => Number(d.severity) === Number(DiagnosticSeverity.Error)).map(formatDiagnostic);
   t.same(errors, [], `no error diagnostics; all diagnostics:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   t.ok(document, 'a document came out');
   if (!document) return;

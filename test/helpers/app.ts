@@ -30,7 +30,7 @@ export interface TestApp {
   namespace: NatsNamespace;
   nc: NatsConnection;
   /** Sends `course_distribution.<tenant>.<operation>` (under the test's prefix) with a JSON or raw body. */
-  call<T = any>(tenant: string, operation: string, body: unknown, options?: { raw?: boolean; timeout?: number }): Promise<Reply<T>>;
+  call: <T = any>(tenant: string, operation: string, body: unknown, options?: { raw?: boolean; timeout?: number }) => Promise<Reply<T>>;
 }
 
 export async function startTestApp(

@@ -29,27 +29,27 @@ export interface OperationsApp {
   db: TestApp['db'];
   validator: ContractValidator;
   /** A tenant of its own for each test. */
-  newTenant(): string;
+  newTenant: () => string;
   /** The outbox events of one distribution (the aggregate of the subject), in the order they were written. */
-  outboxOf(distributionId: string): Promise<OutboxRow[]>;
-  outboxOfTenant(tenant: string): Promise<OutboxRow[]>;
+  outboxOf: (distributionId: string) => Promise<OutboxRow[]>;
+  outboxOfTenant: (tenant: string) => Promise<OutboxRow[]>;
   /** `count(*)` of `from <sql>`. */
-  countRows(sql: string, params: unknown[]): Promise<number>;
-  distributionRow(id: string): Promise<any>;
+  countRows: (sql: string, params: unknown[]) => Promise<number>;
+  distributionRow: (id: string) => Promise<any>;
   /** Setup: a create (course_1, de unless `body` says otherwise) that must succeed; returns the distribution. */
-  create(t: Test, tenant: string, body: Record<string, unknown>): Promise<any>;
+  create: (t: Test, tenant: string, body: Record<string, unknown>) => Promise<any>;
   /** A distribution that satisfies the publish requirements. */
-  createPublishable(t: Test, tenant: string, body?: Record<string, unknown>): Promise<any>;
+  createPublishable: (t: Test, tenant: string, body?: Record<string, unknown>) => Promise<any>;
   /** A success: status 200, no error headers, and the body valid against the operation's response schema. */
-  assertOk(t: Test, reply: Reply<any>, operation: string): void;
+  assertOk: (t: Test, reply: Reply<any>, operation: string) => void;
   /** A failure: the status in the header and the body's code, the message in the header, the body valid against error. */
-  assertFailure(t: Test, reply: Reply<any>, status: number, code: string, details?: unknown): void;
+  assertFailure: (t: Test, reply: Reply<any>, status: number, code: string, details?: unknown) => void;
   /**
    * An outbox row as the contract wants it: the envelope valid against its event schema, the subject
    * `<type>.<distribution id>`, meta naming the tenant, the correlation id (the request's, else a generated corr_...)
    * and a cmd_... causation id.
    */
-  assertEnvelope(t: Test, row: OutboxRow | undefined, expected: { type: string; tenant: string; subjectId: string; correlationId?: string }): void;
+  assertEnvelope: (t: Test, row: OutboxRow | undefined, expected: { type: string; tenant: string; subjectId: string; correlationId?: string }) => void;
 }
 
 export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {

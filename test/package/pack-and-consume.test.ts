@@ -45,7 +45,7 @@ function run(command: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((done) => {
     execFile(command, args, { cwd, env: cleanEnv(), maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      done({ code, stdout, stderr: err && !stderr ? String(err) : stderr });
+      done({ code, stdout, stderr: err && !stderr ? err.message : stderr });
     });
   });
 }

@@ -270,7 +270,7 @@ t.test('publish', async (t) => {
     const after = distributionSpecification(t, validator)
       .given(aPublishableDistribution())
       .when({ type: 'publish' }, '2025-12-28T13:00:00Z')
-      .then([{ type: 'distribution.published', payload: catalogueExample('distribution.published').payload as unknown as DistributionPublishedPayload }]);
+      .then([{ type: 'distribution.published', payload: catalogueExample('distribution.published').payload as DistributionPublishedPayload }]);
     t.match(after, { visibility: 'public', published_at: '2025-12-28T13:00:00Z', updated_at: '2025-12-28T13:00:00Z' });
   });
 
@@ -311,7 +311,7 @@ t.test('unpublish', async (t) => {
     const after = distributionSpecification(t, validator)
       .given(aPublishableDistribution({ visibility: 'public', published_at: T1 }))
       .when({ type: 'unpublish', reason: 'content_revision_required' }, '2025-12-28T14:00:00Z')
-      .then([{ type: 'distribution.unpublished', payload: catalogueExample('distribution.unpublished').payload as unknown as DistributionUnpublishedPayload }]);
+      .then([{ type: 'distribution.unpublished', payload: catalogueExample('distribution.unpublished').payload as DistributionUnpublishedPayload }]);
     t.match(after, { visibility: 'private', published_at: null, updated_at: '2025-12-28T14:00:00Z' });
   });
 
@@ -325,7 +325,7 @@ t.test('unpublish', async (t) => {
   t.test('when it is published, unpublished and published again, then each step emits once', async (t) => {
     const spec = distributionSpecification(t, validator);
     let state = spec.given(aPublishableDistribution()).when({ type: 'publish' }, T1).then([
-      { type: 'distribution.published', payload: { ...(catalogueExample('distribution.published').payload as unknown as DistributionPublishedPayload), published_at: T1 } },
+      { type: 'distribution.published', payload: { ...(catalogueExample('distribution.published').payload as DistributionPublishedPayload), published_at: T1 } },
     ]);
     state = spec.given(state).when({ type: 'unpublish', reason: 'outdated' }, T2).then([
       { type: 'distribution.unpublished', payload: { distribution_id: 'dist_123abc', slug: state.slug, unpublished_at: T2, reason: 'outdated' } },
@@ -405,7 +405,7 @@ t.test('delete', async (t) => {
     const after = distributionSpecification(t, validator)
       .given(aDistribution())
       .when({ type: 'delete', deleted_by: 'admin_user_id' }, '2025-12-28T12:00:00Z')
-      .then([{ type: 'distribution.deleted', payload: catalogueExample('distribution.deleted').payload as unknown as DistributionDeletedPayload }]);
+      .then([{ type: 'distribution.deleted', payload: catalogueExample('distribution.deleted').payload as DistributionDeletedPayload }]);
     t.equal(after.deleted_at, '2025-12-28T12:00:00Z');
   });
 

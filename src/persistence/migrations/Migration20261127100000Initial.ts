@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /** Distributions, the transactional outbox and idempotency records, with an index for every query the API makes. */
 export class Migration20261127100000Initial extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     this.addSql(`
       create table distribution (
         id text primary key,
@@ -70,7 +70,7 @@ export class Migration20261127100000Initial extends Migration {
     this.addSql(`create index idempotency_record_created_at_idx on idempotency_record (created_at)`);
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     this.addSql('drop table if exists idempotency_record');
     this.addSql('drop table if exists outbox_event');
     this.addSql('drop table if exists distribution');

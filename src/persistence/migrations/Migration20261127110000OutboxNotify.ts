@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * with the same payload collapse into one. A lost notification costs at most the relay's poll interval.
  */
 export class Migration20261127110000OutboxNotify extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     this.addSql(`
       create function outbox_event_notify() returns trigger language plpgsql as $$
       begin
@@ -17,7 +17,7 @@ export class Migration20261127110000OutboxNotify extends Migration {
     this.addSql(`create trigger outbox_event_notify after insert on outbox_event for each statement execute function outbox_event_notify()`);
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     this.addSql('drop trigger if exists outbox_event_notify on outbox_event');
     this.addSql('drop function if exists outbox_event_notify()');
   }

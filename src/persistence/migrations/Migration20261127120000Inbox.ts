@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * staging event that arrives before its distribution exists is applied when the distribution is created).
  */
 export class Migration20261127120000Inbox extends Migration {
-  override async up(): Promise<void> {
+  override up(): void {
     this.addSql(`
       create table processed_message (
         consumer text not null,
@@ -46,7 +46,7 @@ export class Migration20261127120000Inbox extends Migration {
       )`);
   }
 
-  override async down(): Promise<void> {
+  override down(): void {
     this.addSql('drop table if exists course_staging');
     this.addSql('drop table if exists dead_letter');
     this.addSql('drop table if exists processed_message');
