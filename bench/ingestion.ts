@@ -107,7 +107,16 @@ export async function runIngestionBenchmark(options: IngestionBenchOptions): Pro
             await client.query(
               `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
                values ($1, 'bench', $2, $3, 'de', $4, $5, $6, 'private', 'v1', $7, $8, now(), now())`,
-              [id, event.payload.course_id, `ingestion-kurs-${i}`, event.payload.title, event.payload.description, event.payload.target_audiences, '{"meta_title":"x"}', '{"label":"x","type":"primary_button"}'],
+              [
+                id,
+                event.payload.course_id,
+                `ingestion-kurs-${i}`,
+                event.payload.title,
+                event.payload.description,
+                event.payload.target_audiences,
+                '{"meta_title":"x"}',
+                '{"label":"x","type":"primary_button"}',
+              ],
             );
             await client.query(
               `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'bench', $4)`,

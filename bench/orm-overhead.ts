@@ -8,7 +8,12 @@ import { loadConfig } from '../src/config.js';
 import { createOrm } from '../src/persistence/orm.js';
 import { compare, inRawTransaction, measure, type ScenarioResult } from './measure.js';
 
-export async function runOrmOverheadBenchmark(options: { databaseUrl: string; scale: number; say: (line: string) => void; run: (name: string) => boolean }): Promise<ScenarioResult[]> {
+export async function runOrmOverheadBenchmark(options: {
+  databaseUrl: string;
+  scale: number;
+  say: (line: string) => void;
+  run: (name: string) => boolean;
+}): Promise<ScenarioResult[]> {
   if (!options.run('orm_overhead')) return [];
   const total = Math.round(5_000 * options.scale);
   options.say(`orm_overhead: ${total} transactions of 3 trivial statements, 32 at a time, MikroORM vs raw pg`);

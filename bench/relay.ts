@@ -52,7 +52,10 @@ const ackedAt = new Map<string, number>();
 async function bootApp(databaseUrl: string, env: Record<string, string>) {
   const prefix = `benchrelay${randomBytes(3).toString('hex')}`;
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', ...env });
-  const app = await createApp(config, { log: pino({ level: 'error' }), relayHooks: process.env.BENCH_DEBUG ? { afterPublish: (row) => void ackedAt.set(row.eventId, performance.now()) } : {} });
+  const app = await createApp(config, {
+    log: pino({ level: 'error' }),
+    relayHooks: process.env.BENCH_DEBUG ? { afterPublish: (row) => void ackedAt.set(row.eventId, performance.now()) } : {},
+  });
   await app.start();
   return { app, config, prefix, databaseUrl };
 }
@@ -87,7 +90,13 @@ async function throughput(options: RelayBenchOptions): Promise<ScenarioResult> {
     await pool.query(`delete from outbox_event`);
     for (let i = 0; i < envelopes.length; i += 2000) {
       const chunk = envelopes.slice(i, i + 2000).map((e) => ({
-        event_id: e.id, event_type: e.type, subject: `${e.type}.${e.payload.distribution_id}`, aggregate_id: e.payload.distribution_id, tenant_id: 'bench', envelope: e, created_at: e.timestamp,
+        event_id: e.id,
+        event_type: e.type,
+        subject: `${e.type}.${e.payload.distribution_id}`,
+        aggregate_id: e.payload.distribution_id,
+        tenant_id: 'bench',
+        envelope: e,
+        created_at: e.timestamp,
       }));
       await pool.query(
         `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, created_at)

@@ -89,10 +89,12 @@ try {
            values ($1, $2, $3, $4, 'de', $5, '', '{}', 'private', 'v1', '{}', $6, now(), now())`,
           [id, 'raw', `course_${i}`, `raw-${id.toLowerCase().replace(/_/g, '-')}`, `Raw ${i}`, '{"label":"x","type":"primary_button"}'],
         );
-        await client.query(
-          `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'raw', $4)`,
-          [`evt_${id}`, `distribution.created.${id}`, id, envelope],
-        );
+        await client.query(`insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'raw', $4)`, [
+          `evt_${id}`,
+          `distribution.created.${id}`,
+          id,
+          envelope,
+        ]);
       });
     await measure(rawInsert, { total: 500, concurrency });
     const base = await measure((i) => rawInsert(i + 1_000_000), { total: creates, concurrency });

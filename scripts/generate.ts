@@ -79,9 +79,7 @@ function mergeNumberedDuplicates(source: string): string {
   });
   const originals = new Map(parsed.filter((d) => d && !d.suffix).map((d) => [d!.base, d!.body]));
   const duplicates = parsed.filter((d) => d?.suffix && originals.get(d.base) === d.body);
-  let result = declarations
-    .filter((text, i) => !duplicates.includes(parsed[i]) && !(text.startsWith('/**') && duplicates.includes(parsed[i + 1])))
-    .join('');
+  let result = declarations.filter((text, i) => !duplicates.includes(parsed[i]) && !(text.startsWith('/**') && duplicates.includes(parsed[i + 1]))).join('');
   for (const d of duplicates) result = result.replace(new RegExp(`\\b${d!.base}${d!.suffix}\\b`, 'g'), d!.base);
   return result;
 }
@@ -92,7 +90,11 @@ function renderSchemas(schemas: SchemaFile[]): string {
     banner,
     '',
     '/** Every schema document, in file-name order; load them all into one validator. */',
-    `export const schemaDocuments = ${JSON.stringify(schemas.map((s) => s.document), null, 2)} as const;`,
+    `export const schemaDocuments = ${JSON.stringify(
+      schemas.map((s) => s.document),
+      null,
+      2,
+    )} as const;`,
     '',
     '/** The name of each schema that describes a document (file name without .schema.json). */',
     `export const schemaNames = ${JSON.stringify(names, null, 2)} as const;`,

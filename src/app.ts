@@ -104,9 +104,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     : undefined;
   const provisioning = new AbortController();
   // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.
-  const consumer = config.consumer.enabled
-    ? createUpstreamConsumer(nc, deps, config.consumer, config.nats.subjectPrefix, overrides.consumerHooks)
-    : undefined;
+  const consumer = config.consumer.enabled ? createUpstreamConsumer(nc, deps, config.consumer, config.nats.subjectPrefix, overrides.consumerHooks) : undefined;
   let cleanup: Cleanup | undefined;
 
   return {
@@ -141,7 +139,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           log,
         );
       }
-      log.info({ nats: redactUrls(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix }, 'serving requests');
+      log.info(
+        { nats: redactUrls(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix },
+        'serving requests',
+      );
     },
     stop() {
       stopped ??= (async () => {

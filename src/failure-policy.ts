@@ -11,14 +11,7 @@
  * pg or knex message or a Node socket error.
  */
 import { OptimisticLockError } from '@mikro-orm/core';
-import {
-  ClosedConnectionError,
-  ConnectionError,
-  DrainingConnectionError,
-  NoRespondersError,
-  RequestError,
-  TimeoutError,
-} from '@nats-io/nats-core';
+import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import { PermanentMessageError, ServiceFailure, STATUS_OF_CODE, type ErrorCode, type ErrorDetails, type ErrorStatus } from './errors.js';
 import { ConcurrentChangeError } from './persistence/distribution-repository.js';
 

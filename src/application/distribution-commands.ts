@@ -30,13 +30,7 @@ import {
 } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import {
-  findAnyById,
-  findLiveById,
-  findLiveVariants,
-  updateDistribution,
-  type LoadedDistribution,
-} from '../persistence/distribution-repository.js';
+import { findAnyById, findLiveById, findLiveVariants, updateDistribution, type LoadedDistribution } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
 import { recordEvents } from './record-events.js';
@@ -161,11 +155,17 @@ export function unpublishOne(deps: ServiceDeps, context: RequestContext, request
 }
 
 export function bumpVersion(deps: ServiceDeps, context: RequestContext, request: BumpVersionRequest): Promise<Distribution> {
-  return changeDistribution(deps, context, request, { type: 'bump_version', changelog: request.changelog }, {
-    operation: 'bump_version',
-    key: request.idempotency_key,
-    request: { ...request },
-  });
+  return changeDistribution(
+    deps,
+    context,
+    request,
+    { type: 'bump_version', changelog: request.changelog },
+    {
+      operation: 'bump_version',
+      key: request.idempotency_key,
+      request: { ...request },
+    },
+  );
 }
 
 /**

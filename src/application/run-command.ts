@@ -10,11 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { classify } from '../failure-policy.js';
 import type { ServiceDeps } from './deps.js';
 
-export async function runCommand<T>(
-  deps: ServiceDeps,
-  key: string,
-  work: (em: EntityManager) => Promise<T>,
-): Promise<T> {
+export async function runCommand<T>(deps: ServiceDeps, key: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
   return deps.mailbox.run(key, () => withRetries(deps, work));
 }
 

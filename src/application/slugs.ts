@@ -30,13 +30,7 @@ export interface SlugRequest {
  *
  * @param decideFor - The domain's decision for a slug; called again for every candidate (each gets new event ids).
  */
-export async function insertWithSlug(
-  deps: ServiceDeps,
-  em: EntityManager,
-  lineage: EventLineage,
-  slugs: SlugRequest,
-  decideFor: (slug: string) => Creation,
-): Promise<Creation> {
+export async function insertWithSlug(deps: ServiceDeps, em: EntityManager, lineage: EventLineage, slugs: SlugRequest, decideFor: (slug: string) => Creation): Promise<Creation> {
   let slug = slugs.requested ?? slugs.generatedBase;
   for (let attempt = 1; ; attempt++) {
     const creation = decideFor(slug);

@@ -11,9 +11,7 @@ export type { ValidationIssue };
 /** Why a body was refused: too big (413), not JSON, not an object, or against its schema (all 400). */
 export type RejectionKind = 'too_large' | 'not_json' | 'not_object' | 'schema';
 
-export type Validated<T> =
-  | { ok: true; value: T }
-  | { ok: false; kind: RejectionKind; issues: ValidationIssue[] };
+export type Validated<T> = { ok: true; value: T } | { ok: false; kind: RejectionKind; issues: ValidationIssue[] };
 
 export interface ContractValidatorOptions {
   /** Largest body `parse` accepts, in bytes. Default 64 KiB. */

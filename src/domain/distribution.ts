@@ -237,16 +237,11 @@ export function deriveVariant(parent: DistributionState, input: NewVariant, now:
     return reject('PARENT_DELETED', `parent distribution ${parent.id} was deleted`);
   }
   if (parent.derived_from !== null) {
-    return reject(
-      'VARIANT_OF_VARIANT',
-      `distribution ${parent.id} is itself a variant of ${parent.derived_from}; derive from the root distribution instead`,
-    );
+    return reject('VARIANT_OF_VARIANT', `distribution ${parent.id} is itself a variant of ${parent.derived_from}; derive from the root distribution instead`);
   }
   const [firstAudience, ...otherAudiences] = input.target_group;
   if (firstAudience === undefined) {
-    return reject('VALIDATION_FAILED', 'a variant needs at least one target group', [
-      { path: '/target_group', reason: 'must contain at least one audience' },
-    ]);
+    return reject('VALIDATION_FAILED', 'a variant needs at least one target group', [{ path: '/target_group', reason: 'must contain at least one audience' }]);
   }
   const child = createDistribution(
     {
@@ -314,12 +309,7 @@ export function toResource(state: DistributionState, rowVersion: number): Distri
  * so an update can never reach the staging fields. updated_fields follows the order of `fields`, which is the
  * contract's order, so the same change always gives the same event whatever order the caller sent.
  */
-function decideChanges(
-  state: DistributionState,
-  changes: Partial<UpdatableValues>,
-  fields: readonly UpdatableField[],
-  now: string,
-): Decision {
+function decideChanges(state: DistributionState, changes: Partial<UpdatableValues>, fields: readonly UpdatableField[], now: string): Decision {
   const changed: UpdatableField[] = [];
   const oldValues: Record<string, unknown> = {};
   const newValues: Record<string, unknown> = {};
@@ -406,9 +396,7 @@ function decideBumpVersion(state: DistributionState, changelog: string, now: str
 function decideStaging(state: DistributionState, stagingUrl: string, deployedAt: string, now: string): Decision {
   const incoming = Date.parse(deployedAt);
   if (Number.isNaN(incoming)) {
-    return reject('VALIDATION_FAILED', `deployed_at is not a timestamp: ${deployedAt}`, [
-      { path: '/deployed_at', reason: 'must be an RFC 3339 date-time' },
-    ]);
+    return reject('VALIDATION_FAILED', `deployed_at is not a timestamp: ${deployedAt}`, [{ path: '/deployed_at', reason: 'must be an RFC 3339 date-time' }]);
   }
   const recorded = state.staging_deployed_at === null ? null : Date.parse(state.staging_deployed_at);
   if (recorded !== null && recorded > incoming) return accept();

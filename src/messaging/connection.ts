@@ -9,7 +9,10 @@ import type { Config } from '../config.js';
 export async function connectNats(config: Config['nats'], log: Logger, name = 'course-distribution'): Promise<NatsConnection> {
   const nc = await connect({
     // NATS_URL may list several servers, comma-separated; the client takes them as a list.
-    servers: config.url.split(',').map((server) => server.trim()).filter(Boolean),
+    servers: config.url
+      .split(',')
+      .map((server) => server.trim())
+      .filter(Boolean),
     name,
     user: config.user,
     pass: config.password,

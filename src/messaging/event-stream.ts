@@ -6,14 +6,7 @@
  * (ensure-jetstream-resource.ts). Works on 2.9 and 2.10+: only fields both know are set and compared.
  */
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import {
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StreamConfig,
-  type StreamInfo,
-} from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { EventStreamConfig } from '../config.js';
 import { ensureJetStreamResource, provisionWithRetry, streamAccess, type EnsureOutcome, type ProvisionRetry } from './ensure-jetstream-resource.js';
@@ -57,5 +50,10 @@ export function ensureStream(jsm: JetStreamManager, config: EventStreamConfig, s
  */
 export function provisionEventStream(nc: NatsConnection, config: EventStreamConfig, subjectPrefix: string, log: Logger, retry: ProvisionRetry): Promise<void> {
   const failed = 'could not create or verify the event stream; the outbox keeps events until it can publish';
-  return provisionWithRetry(nc, retry, (jsm) => ensureStream(jsm, config, subjectPrefix, log), (err) => log.error({ err, stream: config.name }, failed));
+  return provisionWithRetry(
+    nc,
+    retry,
+    (jsm) => ensureStream(jsm, config, subjectPrefix, log),
+    (err) => log.error({ err, stream: config.name }, failed),
+  );
 }

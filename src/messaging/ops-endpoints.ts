@@ -30,7 +30,12 @@ function parseBody(msg: ServiceMsg, allowed: readonly string[]): Body {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceFailure('BAD_REQUEST', 'body must be a JSON object');
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw new ServiceFailure('VALIDATION_FAILED', `unknown field(s): ${unknown.join(', ')}`, unknown.map((k) => ({ path: `/${k}`, reason: 'unknown field' })));
+  if (unknown.length > 0)
+    throw new ServiceFailure(
+      'VALIDATION_FAILED',
+      `unknown field(s): ${unknown.join(', ')}`,
+      unknown.map((k) => ({ path: `/${k}`, reason: 'unknown field' })),
+    );
   return body as Body;
 }
 

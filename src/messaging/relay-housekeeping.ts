@@ -15,10 +15,7 @@ const CLEANUP_MAX_BATCHES = 20;
 /** Runs the housekeeping on `db` when it is due (`statusIntervalMs` since the last run); otherwise returns at once. */
 export type RelayHousekeeping = (db: Queryable) => Promise<void>;
 
-export function createRelayHousekeeping(
-  deps: { log: Logger; counters: RelayCounters },
-  options: Pick<RelayConfig, 'statusIntervalMs' | 'retentionMs'>,
-): RelayHousekeeping {
+export function createRelayHousekeeping(deps: { log: Logger; counters: RelayCounters }, options: Pick<RelayConfig, 'statusIntervalMs' | 'retentionMs'>): RelayHousekeeping {
   let lastRun = Date.now();
   return async (db) => {
     if (Date.now() - lastRun < options.statusIntervalMs) return;

@@ -50,13 +50,7 @@ export function describeFailure(subjectPrefix: string, delivery: UpstreamDeliver
   return err instanceof Error ? err.message : String(err);
 }
 
-export function createUpstreamConsumer(
-  nc: NatsConnection,
-  deps: ServiceDeps,
-  settings: ConsumerSettings,
-  subjectPrefix: string,
-  hooks: ConsumerHooks = {},
-): UpstreamConsumer {
+export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, settings: ConsumerSettings, subjectPrefix: string, hooks: ConsumerHooks = {}): UpstreamConsumer {
   const log = deps.log.child({ component: 'upstream-consumer', consumer: settings.durableName });
   const handle = createUpstreamMessageHandler(deps, { consumerName: settings.durableName, subjectPrefix });
   const stopped = new AbortController();

@@ -11,14 +11,7 @@
  * load (handlers call working() for longer work); `max_ack_pending` high enough not to throttle consumption.
  */
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  RetentionPolicy,
-  StorageType,
-  type ConsumerConfig,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { ConsumerSettings } from '../config.js';
 import { durableConsumerAccess, ensureJetStreamResource, provisionWithRetry, streamAccess, type ProvisionRetry } from './ensure-jetstream-resource.js';
@@ -69,5 +62,10 @@ export async function ensureUpstreamConsumer(jsm: JetStreamManager, settings: Co
  */
 export function provisionUpstreamConsumer(nc: NatsConnection, settings: ConsumerSettings, subjectPrefix: string, log: Logger, retry: ProvisionRetry): Promise<void> {
   const failed = 'could not create or verify the upstream consumer; consuming retries';
-  return provisionWithRetry(nc, retry, (jsm) => ensureUpstreamConsumer(jsm, settings, subjectPrefix, log), (err) => log.error({ err, stream: settings.streamName }, failed));
+  return provisionWithRetry(
+    nc,
+    retry,
+    (jsm) => ensureUpstreamConsumer(jsm, settings, subjectPrefix, log),
+    (err) => log.error({ err, stream: settings.streamName }, failed),
+  );
 }

@@ -31,12 +31,7 @@ export interface CounterTotal {
  *
  * @param events - One event per increment whose `aggregate_id` is the increment's distribution.
  */
-export async function incrementCounters(
-  em: EntityManager,
-  column: CounterColumn,
-  increments: readonly CounterIncrement[],
-  events: OutboxBatch,
-): Promise<CounterTotal[]> {
+export async function incrementCounters(em: EntityManager, column: CounterColumn, increments: readonly CounterIncrement[], events: OutboxBatch): Promise<CounterTotal[]> {
   const rows = await em.execute<{ id: string; tenant_id: string; total: string | number }[]>(
     `with v as (
        select * from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint)

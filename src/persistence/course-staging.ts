@@ -7,11 +7,7 @@ export interface CourseStaging {
 }
 
 /** What creating a course's distribution needs to know, in one round trip: does a root exist, any deployment. */
-export async function findCourseContext(
-  em: EntityManager,
-  tenantId: string,
-  courseId: string,
-): Promise<{ hasLiveRoot: boolean; staging: CourseStaging | null }> {
+export async function findCourseContext(em: EntityManager, tenantId: string, courseId: string): Promise<{ hasLiveRoot: boolean; staging: CourseStaging | null }> {
   const [row] = await em.execute<{ has_live_root: boolean; staging_url: string | null; deployed_at: string | Date | null }[]>(
     `select exists (select 1 from distribution where tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null) as has_live_root,
             s.staging_url, s.deployed_at

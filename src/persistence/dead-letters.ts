@@ -77,10 +77,10 @@ export async function storeDeadLetter(em: EntityManager, letter: NewDeadLetter):
 
 /** Dead letters in id order after `afterId`; by default only those not replayed successfully yet. */
 export async function listDeadLetters(em: EntityManager, options: { afterId?: number; limit: number; includeReplayed?: boolean }): Promise<DeadLetter[]> {
-  const rows = await em.execute<DeadLetterRecord[]>(
-    `select * from dead_letter where id > ? ${options.includeReplayed ? '' : 'and replayed_at is null'} order by id limit ?`,
-    [options.afterId ?? 0, options.limit],
-  );
+  const rows = await em.execute<DeadLetterRecord[]>(`select * from dead_letter where id > ? ${options.includeReplayed ? '' : 'and replayed_at is null'} order by id limit ?`, [
+    options.afterId ?? 0,
+    options.limit,
+  ]);
   return rows.map(fromRecord);
 }
 

@@ -37,10 +37,10 @@ export function findLiveBySlug(em: EntityManager, tenantId: string, slug: string
 }
 
 export async function findLiveVariants(em: EntityManager, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
-  const records = await em.execute<DistributionRecord[]>(
-    `select * from distribution where tenant_id = ? and derived_from = ? and deleted_at is null order by id`,
-    [tenantId, parentId],
-  );
+  const records = await em.execute<DistributionRecord[]>(`select * from distribution where tenant_id = ? and derived_from = ? and deleted_at is null order by id`, [
+    tenantId,
+    parentId,
+  ]);
   return records.map(fromRecord);
 }
 
@@ -49,7 +49,6 @@ export async function findLiveByCourse(em: EntityManager, courseId: string): Pro
   const records = await em.execute<DistributionRecord[]>(`select * from distribution where course_id = ? and deleted_at is null order by id`, [courseId]);
   return records.map(fromRecord);
 }
-
 
 export interface ListFilter {
   courseId?: string;
@@ -71,19 +70,17 @@ export async function listLive(em: EntityManager, tenantId: string, filter: List
   if (filter.targetGroup !== undefined) filterBy('target_group @> array[?]::text[]', filter.targetGroup);
   if (filter.derivedFrom !== undefined) filterBy('derived_from = ?', filter.derivedFrom);
   if (filter.afterId !== undefined) filterBy('id > ?', filter.afterId);
-  const rows = await em.execute<DistributionRecord[]>(`select * from distribution where ${where.join(' and ')} order by id limit ?`, [
-    ...params,
-    filter.limit + 1,
-  ]);
+  const rows = await em.execute<DistributionRecord[]>(`select * from distribution where ${where.join(' and ')} order by id limit ?`, [...params, filter.limit + 1]);
   return { items: rows.slice(0, filter.limit).map(fromRecord), hasMore: rows.length > filter.limit };
 }
 
 /** Live slugs of a tenant equal to `base` or `base-<n>`: what an auto-generated slug must avoid. */
 export async function findTakenSlugs(em: EntityManager, tenantId: string, base: string): Promise<Set<string>> {
-  const rows = await em.execute<{ slug: string }[]>(
-      `select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`,
-      [tenantId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`],
-    );
+  const rows = await em.execute<{ slug: string }[]>(`select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`, [
+    tenantId,
+    base,
+    `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`,
+  ]);
   return new Set(rows.map((r) => r.slug));
 }
 
@@ -111,12 +108,7 @@ export async function insertDistribution(em: EntityManager, state: DistributionS
  * Writes the new state if the row still has `expectedRowVersion` (and bumps it); otherwise throws
  * ConcurrentChangeError. Returns the new row version.
  */
-export async function updateDistribution(
-  em: EntityManager,
-  state: DistributionState,
-  expectedRowVersion: number,
-  audit: { deletedBy?: string } = {},
-): Promise<number> {
+export async function updateDistribution(em: EntityManager, state: DistributionState, expectedRowVersion: number, audit: { deletedBy?: string } = {}): Promise<number> {
   const changed = await em.nativeUpdate(
     DistributionEntity,
     { id: state.id, tenantId: state.tenant_id, rowVersion: expectedRowVersion },

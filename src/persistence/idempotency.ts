@@ -32,10 +32,7 @@ export async function claimIdempotencyKey(em: EntityManager, scope: IdempotencyS
   return claimed.length === 1;
 }
 
-export async function findIdempotentResponse(
-  em: EntityManager,
-  scope: IdempotencyScope,
-): Promise<{ requestHash: string; response: Record<string, unknown> } | null> {
+export async function findIdempotentResponse(em: EntityManager, scope: IdempotencyScope): Promise<{ requestHash: string; response: Record<string, unknown> } | null> {
   const [row] = await em.execute<{ request_hash: string; response: Record<string, unknown> }[]>(
     `select request_hash, response from idempotency_record where tenant_id = ? and operation = ? and key = ?`,
     [scope.tenantId, scope.operation, scope.key],

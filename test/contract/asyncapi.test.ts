@@ -45,7 +45,10 @@ async function parsedDocument(): Promise<AsyncAPIDocumentInterface> {
 }
 
 function channelByAddress(document: AsyncAPIDocumentInterface, address: string) {
-  return document.channels().all().find((c) => c.address() === address);
+  return document
+    .channels()
+    .all()
+    .find((c) => c.address() === address);
 }
 
 function extension(owner: { extensions(): { get(id: string): { value(): unknown } | undefined } }, name: string) {
@@ -62,7 +65,7 @@ function fileIdentity(name: string): { title?: string; $id?: string } {
   return { title, $id };
 }
 
-t.test('when parsed with @asyncapi/parser, then there are no error diagnostics and the version is package.json\'s', async (t) => {
+t.test("when parsed with @asyncapi/parser, then there are no error diagnostics and the version is package.json's", async (t) => {
   const { document, diagnostics } = await parsed;
   const errors = diagnostics.filter((d) => Number(d.severity) === Number(DiagnosticSeverity.Error)).map(formatDiagnostic);
   t.same(errors, [], `no error diagnostics; all diagnostics:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
@@ -101,7 +104,10 @@ t.test('when scanning its $refs, then each one is local: in the document or a re
 
 t.test('when listing its channels, then every subject, stream and consumer of docs/CONTRACT.md is there', async (t) => {
   const document = await parsedDocument();
-  const addresses = document.channels().all().map((c) => c.address());
+  const addresses = document
+    .channels()
+    .all()
+    .map((c) => c.address());
 
   for (const op of OPERATIONS) {
     const address = `course_distribution.{tenant_id}.${op}`;

@@ -13,7 +13,10 @@ const natsConf = readFileSync(resolve(root, 'nats.conf'), 'utf8');
 
 t.test('when compose.yaml is read, then it runs PostgreSQL, NATS with nats.conf, the COURSE stream and two service instances', async (t) => {
   t.same(Object.keys(compose.services).sort(), ['course-distribution-1', 'course-distribution-2', 'course-stream', 'nats', 'postgres']);
-  t.ok(compose.services.nats?.volumes?.some((v) => v.startsWith('./nats.conf:')), 'NATS runs the project nats.conf');
+  t.ok(
+    compose.services.nats?.volumes?.some((v) => v.startsWith('./nats.conf:')),
+    'NATS runs the project nats.conf',
+  );
   t.same(compose.services.nats?.command, ['-c', '/etc/nats/nats.conf']);
 });
 

@@ -41,7 +41,11 @@ for (const type of EVENT_TYPES) {
       payloadOf(event)[field] = { wrong: true };
       const result = validator.validate(name, event);
       t.notOk(result.ok, `${field} as an object`);
-      if (!result.ok) t.ok(result.issues.some((i) => i.path.startsWith(`/payload/${field}`)), `issue names /payload/${field}`);
+      if (!result.ok)
+        t.ok(
+          result.issues.some((i) => i.path.startsWith(`/payload/${field}`)),
+          `issue names /payload/${field}`,
+        );
     }
     const event = catalogueExample(type);
     event.timestamp = 1735380000;

@@ -7,8 +7,6 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 t.test('when generate:check runs, then generated/ matches schemas/', async (t) => {
-  const result = await run(process.execPath, ['--import', 'tsx', 'scripts/generate.ts', '--check'], { cwd: root }).catch(
-    (err: { code: number; stderr: string }) => err,
-  );
+  const result = await run(process.execPath, ['--import', 'tsx', 'scripts/generate.ts', '--check'], { cwd: root }).catch((err: { code: number; stderr: string }) => err);
   t.equal('code' in result ? result.code : 0, 0, 'stderr' in result ? result.stderr : 'fresh');
 });

@@ -43,10 +43,7 @@ t.test('when a document has several defects, then every one is listed with its p
   const result = validator.validate('distribution.created', event);
   t.notOk(result.ok);
   if (result.ok) return;
-  t.same(
-    result.issues.map((i) => i.path).sort(),
-    ['/payload', '/payload/created_at', '/payload/visibility'],
-  );
+  t.same(result.issues.map((i) => i.path).sort(), ['/payload', '/payload/created_at', '/payload/visibility']);
   t.match(formatIssues(result.issues), /\/payload: missing required field "slug"/);
   t.match(formatIssues(result.issues), /\/payload\/visibility: must be one of "private", "public"/);
 });

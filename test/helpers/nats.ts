@@ -72,10 +72,7 @@ export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
  * without a top-level `jetstream` block: both are written here (JetStream with a private temporary store,
  * unless `jetstream: false`). Accounts may still say `jetstream: enabled`.
  */
-export async function startNatsServer(
-  t: Teardown,
-  options: { config?: string; jetstream?: boolean; env?: Record<string, string> } = {},
-): Promise<PrivateNatsServer> {
+export async function startNatsServer(t: Teardown, options: { config?: string; jetstream?: boolean; env?: Record<string, string> } = {}): Promise<PrivateNatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cd-nats-'));
   const storeDir = join(dir, 'store');
@@ -89,9 +86,7 @@ export async function startNatsServer(
     child = spawn(NATS_SERVER_BIN, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<never>((_, reject) =>
-      child?.once('exit', (code) => reject(new Error(`nats-server -c ${file} exited with ${code}: ${output.slice(-2000)}`))),
-    );
+    const exited = new Promise<never>((_, reject) => child?.once('exit', (code) => reject(new Error(`nats-server -c ${file} exited with ${code}: ${output.slice(-2000)}`))));
     exited.catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (!(await tcpReachable(`nats://127.0.0.1:${port}`, 200))) {

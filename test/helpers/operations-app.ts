@@ -58,10 +58,9 @@ export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
   let tenantCounter = 0;
 
   const outboxWhere = async (column: 'aggregate_id' | 'tenant_id', value: string): Promise<OutboxRow[]> => {
-    const result = await db.query<OutboxRow>(
-      `select id, event_id, event_type, subject, aggregate_id, tenant_id, envelope from outbox_event where ${column} = $1 order by id`,
-      [value],
-    );
+    const result = await db.query<OutboxRow>(`select id, event_id, event_type, subject, aggregate_id, tenant_id, envelope from outbox_event where ${column} = $1 order by id`, [
+      value,
+    ]);
     return result.rows;
   };
 

@@ -72,9 +72,7 @@ async function failOutboxInsertsOf(target: Target, eventType: string): Promise<(
       end if;
       return new;
     end $$`);
-  await target.sql.query(
-    `create trigger test_fail_outbox_insert before insert on outbox_event for each row execute function test_fail_outbox_insert('${eventType}')`,
-  );
+  await target.sql.query(`create trigger test_fail_outbox_insert before insert on outbox_event for each row execute function test_fail_outbox_insert('${eventType}')`);
   return async () => {
     await target.sql.query(`drop trigger if exists test_fail_outbox_insert on outbox_event`);
   };
@@ -96,7 +94,7 @@ t.test('when a create asks for a slug that is already taken, then it is refused 
   t.equal(await count(app, `distribution where slug = 'vergebener-slug'`), 1, 'still exactly one row with the slug');
   t.equal(await count(app, `distribution where title = 'Zweiter Versuch'`), 0, 'the refused create wrote no row');
   t.equal(await count(app, `outbox_event where tenant_id = $1`, [TENANT]), 1, 'still exactly one outbox row');
-  t.equal(await count(app, `outbox_event where aggregate_id = $1`, [first.id]), 1, 'the outbox row is the first create\'s');
+  t.equal(await count(app, `outbox_event where aggregate_id = $1`, [first.id]), 1, "the outbox row is the first create's");
 });
 
 t.test('when the outbox insert fails inside a publish transaction, then the row change is rolled back with it', async (t) => {
@@ -179,7 +177,7 @@ t.test('when a cascading delete meets a concurrent change of a variant and may n
   t.equal(reply.body.error.code, 'VERSION_CONFLICT');
   const state = async (id: string) => (await once.sql.query(`select deleted_at, row_version, title from distribution where id = $1`, [id])).rows[0]!;
   t.same(await state(parentId), { deleted_at: null, row_version: 1, title: 'Eltern' }, 'the parent, written before the conflict, is live at its old row version');
-  t.same(await state(variantId), { deleted_at: null, row_version: 2, title: 'Gleichzeitig geändert' }, 'the variant has only the other writer\'s change');
+  t.same(await state(variantId), { deleted_at: null, row_version: 2, title: 'Gleichzeitig geändert' }, "the variant has only the other writer's change");
   t.equal(await count(once, `outbox_event where event_type = 'distribution.deleted'`), 0, 'no deleted event was stored');
 });
 
@@ -189,9 +187,7 @@ t.test('when a cascading delete meets a concurrent change of a variant and may r
   t.same(reply.body.deleted_ids, [parentId, variantId]);
   const rows = await sql.query(`select count(*)::int as n from distribution where id = any($1) and deleted_at is not null`, [[parentId, variantId]]);
   t.equal(rows.rows[0]!.n, 2, 'both are deleted');
-  const events = await sql.query(`select aggregate_id from outbox_event where event_type = 'distribution.deleted' and aggregate_id = any($1) order by id`, [
-    [parentId, variantId],
-  ]);
+  const events = await sql.query(`select aggregate_id from outbox_event where event_type = 'distribution.deleted' and aggregate_id = any($1) order by id`, [[parentId, variantId]]);
   t.same(
     events.rows.map((r) => r.aggregate_id),
     [parentId, variantId],
@@ -318,9 +314,7 @@ t.test('when the database server becomes unreachable under idle pooled connectio
 
   await proxy.fail();
   const started = Date.now();
-  const refused = await Promise.all(
-    [1, 2, 3, 4, 5].map((i) => cutOff.call(TENANT, 'create', { ...PUBLISHABLE, title: `Während des Netzausfalls ${i}` }, { timeout: 15_000 })),
-  );
+  const refused = await Promise.all([1, 2, 3, 4, 5].map((i) => cutOff.call(TENANT, 'create', { ...PUBLISHABLE, title: `Während des Netzausfalls ${i}` }, { timeout: 15_000 })));
   const ms = Date.now() - started;
   t.same(
     refused.map((r) => [r.status, r.body.error?.code]),

@@ -85,10 +85,9 @@ function tally(values: readonly (string | number)[]): Record<string, number> {
 
 /** The version_bumped payloads of one distribution, in the order they were written. */
 async function bumpedEvents(app: WithSql, id: string): Promise<{ old_version: string; new_version: string; changelog: string }[]> {
-  const rows = await app.sql.query(
-    `select envelope->'payload' as payload from outbox_event where event_type = 'distribution.version_bumped' and aggregate_id = $1 order by id`,
-    [id],
-  );
+  const rows = await app.sql.query(`select envelope->'payload' as payload from outbox_event where event_type = 'distribution.version_bumped' and aggregate_id = $1 order by id`, [
+    id,
+  ]);
   return rows.rows.map((r) => r.payload);
 }
 
@@ -140,7 +139,7 @@ t.test('when N bump_version requests on one distribution race across two instanc
     range(1, N).map((n) => [`v${n}`, `v${n + 1}`]),
     'the events, in outbox order, step v1->v2->...->v(N+1) without a gap or a repeat',
   );
-  t.same(events.map((e) => e.changelog).sort(), [...changelogs].sort(), 'each request\'s changelog is in exactly one event');
+  t.same(events.map((e) => e.changelog).sort(), [...changelogs].sort(), "each request's changelog is in exactly one event");
 
   const attempts = a.clock.calls + b.clock.calls;
   t.ok(a.clock.calls > 0 && b.clock.calls > 0, `both instances served bumps (attempts: first ${a.clock.calls}, second ${b.clock.calls})`);
@@ -155,9 +154,7 @@ t.test('when bumps race across two instances with a single attempt, then conflic
   a.clock.calls = 0;
   b.clock.calls = 0;
 
-  const replies = await Promise.all(
-    range(1, N).map((i) => a.call('tenant_bump_once', 'bump_version', { id, changelog: `single attempt ${i}` }, LONG)),
-  );
+  const replies = await Promise.all(range(1, N).map((i) => a.call('tenant_bump_once', 'bump_version', { id, changelog: `single attempt ${i}` }, LONG)));
   const successes = replies.filter((r) => r.status === 200);
   const failures = replies.filter((r) => r.status !== 200);
 
@@ -183,7 +180,10 @@ t.test('when bumps race across two instances with a single attempt, then conflic
   );
   t.same(
     events.map((e) => e.changelog).sort(),
-    successes.map((r) => r.body.version).map((v) => events.find((e) => e.new_version === v)?.changelog).sort(),
+    successes
+      .map((r) => r.body.version)
+      .map((v) => events.find((e) => e.new_version === v)?.changelog)
+      .sort(),
     'each successful reply has its own event',
   );
   t.equal(a.clock.calls + b.clock.calls, N, 'a single attempt per request: no retries');
@@ -196,9 +196,7 @@ t.test('slug claims and idempotency keys raced across two instances', async (t) 
   t.test('when 20 creates ask for the same explicit slug at once, then exactly one gets it and 19 get 409 SLUG_TAKEN', async (t) => {
     const tenant = 'tenant_slug_explicit';
     const replies = await Promise.all(
-      range(1, 20).map((i) =>
-        (i % 2 ? a : b).call(tenant, 'create', { course_id: COURSE, title: `Bewerber ${i}`, language: 'de', slug: 'der-eine-slug' }, LONG),
-      ),
+      range(1, 20).map((i) => (i % 2 ? a : b).call(tenant, 'create', { course_id: COURSE, title: `Bewerber ${i}`, language: 'de', slug: 'der-eine-slug' }, LONG)),
     );
     t.same(tally(replies.map((r) => r.status)), { 200: 1, 409: 19 });
     t.same(
@@ -211,15 +209,13 @@ t.test('slug claims and idempotency keys raced across two instances', async (t) 
     const rows = await a.sql.query(`select id, slug from distribution where tenant_id = $1`, [tenant]);
     t.same(rows.rows, [{ id: winner.body.id, slug: 'der-eine-slug' }], 'exactly one row');
     const outbox = await a.sql.query(`select event_type, aggregate_id from outbox_event where tenant_id = $1`, [tenant]);
-    t.same(outbox.rows, [{ event_type: 'distribution.created', aggregate_id: winner.body.id }], 'exactly one outbox row, the winner\'s');
+    t.same(outbox.rows, [{ event_type: 'distribution.created', aggregate_id: winner.body.id }], "exactly one outbox row, the winner's");
   });
 
   t.test('when 20 creates with the same title and no slug run at once, then all succeed with base, base-2 ... base-20', async (t) => {
     const tenant = 'tenant_slug_generated';
     const a0 = a.clock.calls + b.clock.calls;
-    const replies = await Promise.all(
-      range(1, 20).map(() => a.call(tenant, 'create', { course_id: COURSE, title: 'Gleicher Titel', language: 'de' }, LONG)),
-    );
+    const replies = await Promise.all(range(1, 20).map(() => a.call(tenant, 'create', { course_id: COURSE, title: 'Gleicher Titel', language: 'de' }, LONG)));
     const attempts = a.clock.calls + b.clock.calls - a0;
     t.comment(`generated slugs: 20 creates, ${attempts} transaction attempts; replies ${JSON.stringify(tally(replies.map((r) => r.status)))}`);
     t.same(
@@ -274,9 +270,7 @@ t.test('counters under load across two instances', async (t) => {
     const expected = tally(targets);
 
     const started = Date.now();
-    const replies = await Promise.all(
-      targets.map((id, i) => (i % 2 ? a : b).call(tenant, 'log_view', { id, referrer_category: categories[i % categories.length] }, LONG)),
-    );
+    const replies = await Promise.all(targets.map((id, i) => (i % 2 ? a : b).call(tenant, 'log_view', { id, referrer_category: categories[i % categories.length] }, LONG)));
     const ms = Date.now() - started;
 
     t.same(tally(replies.map((r) => r.status)), { 200: 2000 }, 'every reply is 200');
@@ -317,9 +311,7 @@ t.test('counters under load across two instances', async (t) => {
     const targets = range(1, 300).map(() => ids[Math.floor(Math.random() * ids.length)]!);
     const expected = tally(targets);
 
-    const replies = await Promise.all(
-      targets.map((id, i) => (i % 2 ? a : b).call(tenant, 'track_enrollment_click', { id, cta_type: ctaTypes[i % ctaTypes.length] }, LONG)),
-    );
+    const replies = await Promise.all(targets.map((id, i) => (i % 2 ? a : b).call(tenant, 'track_enrollment_click', { id, cta_type: ctaTypes[i % ctaTypes.length] }, LONG)));
     t.same(tally(replies.map((r) => r.status)), { 200: 300 }, 'every reply is 200');
     const outbox = await a.sql.query(
       `select aggregate_id, (envelope->'payload'->>'enrollment_count')::int as n from outbox_event where event_type = 'distribution.enrollment_clicked' and tenant_id = $1 order by id`,
@@ -349,9 +341,7 @@ t.test('when more requests arrive than MAILBOX_MAX_PENDING allows, then the exce
   const app = { ...started, sql: await directSql(t, started.db.url) };
   const id = await createDistribution(app, 'tenant_mailbox');
   const N = 30;
-  const replies: Reply<any>[] = await Promise.all(
-    range(1, N).map((i) => app.call('tenant_mailbox', 'bump_version', { id, changelog: `bounded ${i}` }, LONG)),
-  );
+  const replies: Reply<any>[] = await Promise.all(range(1, N).map((i) => app.call('tenant_mailbox', 'bump_version', { id, changelog: `bounded ${i}` }, LONG)));
   const successes = replies.filter((r) => r.status === 200);
   const refused = replies.filter((r) => r.status !== 200);
   t.ok(refused.length > 0, `some requests were refused (${refused.length} of ${N})`);

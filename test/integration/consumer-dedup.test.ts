@@ -13,7 +13,9 @@ const DUPLICATE_WINDOW_MS = 1000;
 const namespace = natsNamespace();
 const courseStream = namespace.stream('COURSE');
 const nc = await connectTestNats(t);
-await (await jetstreamManager(nc)).streams.add({
+await (
+  await jetstreamManager(nc)
+).streams.add({
   name: courseStream,
   subjects: [namespace.subject('course.>')],
   storage: StorageType.File,
@@ -73,7 +75,9 @@ t.test('when an event is re-published after the stream forgot its id, then it ge
   }
   const { rows } = await app.db.query(`select count(*)::int as n from distribution where course_id = 'course_window_1'`);
   t.equal(rows[0]!.n, 1);
-  const events = await app.db.query(`select count(*)::int as n from outbox_event where event_type = 'distribution.created' and envelope->'payload'->>'course_id' = 'course_window_1'`);
+  const events = await app.db.query(
+    `select count(*)::int as n from outbox_event where event_type = 'distribution.created' and envelope->'payload'->>'course_id' = 'course_window_1'`,
+  );
   t.equal(events.rows[0]!.n, 1, 'one distribution.created');
 });
 

@@ -79,7 +79,10 @@ t.test('when a message keeps failing, then it is dead-lettered on its last deliv
 
   const listed = await opsCall('dead_letters', { limit: 100 });
   t.equal(listed.status, 200);
-  t.ok(listed.body.items.some((i: { id: number }) => i.id === Number(letter.id)), 'listed by the operator endpoint');
+  t.ok(
+    listed.body.items.some((i: { id: number }) => i.id === Number(letter.id)),
+    'listed by the operator endpoint',
+  );
   const inspected = await opsCall('dead_letter', { id: Number(letter.id) });
   t.equal(JSON.parse(inspected.body.data_text).payload.course_id, 'course_flaky', 'inspected with its original body');
 
@@ -91,7 +94,10 @@ t.test('when a message keeps failing, then it is dead-lettered on its last deliv
   const { rows } = await db.query(`select count(*)::int as n from distribution where course_id = 'course_flaky'`);
   t.equal(rows[0]!.n, 1);
   const open = await opsCall('dead_letters', {});
-  t.notOk(open.body.items.some((i: { id: number }) => i.id === Number(letter.id)), 'a replayed letter is no longer open');
+  t.notOk(
+    open.body.items.some((i: { id: number }) => i.id === Number(letter.id)),
+    'a replayed letter is no longer open',
+  );
   // A letter of its own that can never be processed (no other test's letter is relied on).
   const poison = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', {}, { raw: '{"id": "evt_broken_replay", "payload": ' });
   const poisonLetter = await waitFor('the poison dead letter', async () => (await deadLetters()).find((d) => Number(d.stream_seq) === poison.seq));
@@ -132,7 +138,10 @@ t.test('when the database is unavailable, then the message is not acked, the con
   t.notOk(app.consumer?.status().paused, 'resumed');
   const { rows } = await db.query(`select count(*)::int as n from distribution where course_id = 'course_outage_1'`);
   t.equal(rows[0]!.n, 1);
-  t.notOk((await deadLetters()).some((d) => Number(d.stream_seq) === published.seq), 'not dead-lettered');
+  t.notOk(
+    (await deadLetters()).some((d) => Number(d.stream_seq) === published.seq),
+    'not dead-lettered',
+  );
   const deliveries = (await consumerInfo()).delivered.consumer_seq - deliveriesBefore;
   t.ok(deliveries < config.consumer.maxDeliver, `processed within its allowed deliveries (${deliveries} of ${config.consumer.maxDeliver})`);
 });

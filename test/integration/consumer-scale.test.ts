@@ -32,16 +32,15 @@ t.test('when 1,000 events of 200 courses reach two instances, then each course h
   }
   await Promise.all(events.map((publish) => publish()));
 
-  await waitFor(
-    'every message claimed',
-    async () => (await db.query(`select count(*)::int as n from processed_message`)).rows[0]!.n === 800,
-    60_000,
-  );
+  await waitFor('every message claimed', async () => (await db.query(`select count(*)::int as n from processed_message`)).rows[0]!.n === 800, 60_000);
   const roots = await db.query(
     `select course_id, count(*)::int as n, min(staging_url) as staging_url from distribution where derived_from is null and deleted_at is null group by course_id`,
   );
   t.equal(roots.rows.length, 200, 'every course has its distribution');
-  t.ok(roots.rows.every((r) => r.n === 1), 'exactly one root distribution per course');
+  t.ok(
+    roots.rows.every((r) => r.n === 1),
+    'exactly one root distribution per course',
+  );
   t.ok(
     roots.rows.every((r) => r.staging_url === `https://staging.example.org/${r.course_id}/2`),
     'every course shows its latest staging deployment, whatever the arrival order',

@@ -90,7 +90,10 @@ t.test('when the staging deployment arrives before the course is generated, then
   const [row] = await distributionsOf('course_early_1');
   t.equal(row.staging_url, staging.staging_url, 'the remembered deployment was applied at creation');
   const { rows: events } = await db.query(`select event_type from outbox_event where aggregate_id = $1 order by id`, [row.id]);
-  t.same(events.map((e) => e.event_type), ['distribution.created', 'distribution.updated']);
+  t.same(
+    events.map((e) => e.event_type),
+    ['distribution.created', 'distribution.updated'],
+  );
 
   const older = await publishCourseEvent(nc, namespace.id, 'course.deployed.staging', deployedStaging('course_early_1', '2025-12-28T08:00:00Z', 'https://staging.example.org/old'));
   await outcomeOf(older.seq);

@@ -86,7 +86,9 @@ t.test('when requests fail with 400, 404 and 503, then $SRV.STATS counts 3 error
   // Other test files run services of the same name on this server: ask this instance, by its id.
   const instanceId = captured.lines().find((line) => line.msg === 'serving requests')?.instance_id as string;
   const reply = await nc.request(`$SRV.STATS.course_distribution.${instanceId}`, '', { timeout: 5000 });
-  const stats = reply.json<{ endpoints: { name: string; num_requests: number; num_errors: number; last_error?: string; processing_time: number; average_processing_time: number }[] }>();
+  const stats = reply.json<{
+    endpoints: { name: string; num_requests: number; num_errors: number; last_error?: string; processing_time: number; average_processing_time: number }[];
+  }>();
   const get = stats.endpoints.find((e) => e.name === 'get');
   t.ok(get, 'the get endpoint reports');
   t.equal(get?.num_requests, 3);

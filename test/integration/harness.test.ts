@@ -13,7 +13,7 @@ t.test('when two test databases are created, then each is its own empty database
   const inFirst = await first.query(`select count(*)::int as n from marker`);
   t.equal(inFirst.rows[0]?.n, 1);
   const inSecond = await second.query(`select to_regclass('marker') as t`);
-  t.equal(inSecond.rows[0]?.t, null, 'the second database does not see the first one\'s table');
+  t.equal(inSecond.rows[0]?.t, null, "the second database does not see the first one's table");
 });
 
 t.test('when a namespace is made, then its stream names and subjects are unique to it', async (t) => {

@@ -41,7 +41,9 @@ const tenant = await as('brain_prod', passwords.CD_TENANT_BRAIN_PROD_PASSWORD, '
 const ops = await as('ops', passwords.CD_OPS_PASSWORD);
 
 t.test('when the service runs as its own user, then it serves its tenant callers, publishes its events and consumes CourseFactory', async (t) => {
-  const reply = await tenant.request('course_distribution.brain_prod.create', JSON.stringify({ course_id: 'course_perm_1', title: 'Rechte Kurs', language: 'de' }), { timeout: 10_000 });
+  const reply = await tenant.request('course_distribution.brain_prod.create', JSON.stringify({ course_id: 'course_perm_1', title: 'Rechte Kurs', language: 'de' }), {
+    timeout: 10_000,
+  });
   t.notOk(reply.headers?.get('Nats-Service-Error-Code'), reply.string());
   const id = reply.json<{ id: string }>().id;
   const jsm = await jetstreamManager(ops);

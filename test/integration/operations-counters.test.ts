@@ -23,8 +23,15 @@ t.test('when views are logged, then each reply has the committed total and distr
   t.match(await distributionRow(created.id), { view_count: 3, enrollment_count: 0, row_version: 1 }, 'counting leaves row_version alone');
 
   const viewed = (await outboxOf(created.id)).filter((r) => r.event_type === 'distribution.viewed');
-  t.strictSame(viewed.map((r) => r.envelope.payload.view_count), [1, 2, 3], 'one aggregate event per flush, each with the total');
-  t.strictSame(viewed.map((r) => r.envelope.payload.referrer_category), ['organic_search', 'social', 'unknown']);
+  t.strictSame(
+    viewed.map((r) => r.envelope.payload.view_count),
+    [1, 2, 3],
+    'one aggregate event per flush, each with the total',
+  );
+  t.strictSame(
+    viewed.map((r) => r.envelope.payload.referrer_category),
+    ['organic_search', 'social', 'unknown'],
+  );
   for (const row of viewed) {
     assertEnvelope(t, row, { type: 'distribution.viewed', tenant, subjectId: created.id });
     t.match(row.envelope.payload, { distribution_id: created.id, slug: created.slug });
@@ -39,13 +46,21 @@ t.test('when many views arrive at once, then every reply gets a distinct total a
   const created = await create(t, tenant, { title: 'Ansturm' });
   const replies = await Promise.all(Array.from({ length: 12 }, () => call(tenant, 'log_view', { id: created.id, referrer_category: 'email' })));
   for (const reply of replies) t.equal(reply.status, 200);
-  t.strictSame(replies.map((r) => r.body.view_count).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), 'totals 1..12, each once');
+  t.strictSame(
+    replies.map((r) => r.body.view_count).sort((a, b) => a - b),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+    'totals 1..12, each once',
+  );
   t.equal((await distributionRow(created.id)).view_count, 12);
 
   const viewed = (await outboxOf(created.id)).filter((r) => r.event_type === 'distribution.viewed');
   t.ok(viewed.length >= 1 && viewed.length <= 12, `between 1 and 12 aggregate events (${viewed.length})`);
   const totals = viewed.map((r) => r.envelope.payload.view_count as number);
-  t.strictSame(totals, [...totals].sort((a, b) => a - b), 'totals only grow');
+  t.strictSame(
+    totals,
+    [...totals].sort((a, b) => a - b),
+    'totals only grow',
+  );
   t.equal(totals.at(-1), 12, 'the last event carries the final total');
   for (const row of viewed) t.ok(validator.validate('distribution.viewed', row.envelope).ok);
 });
@@ -78,7 +93,11 @@ t.test('when a view or click names an unknown or deleted distribution, then 404 
   assertFailure(t, await call(tenant, 'log_view', { id: created.id }), 404, 'NOT_FOUND', { id: created.id });
   assertFailure(t, await call(tenant, 'track_enrollment_click', { id: created.id }), 404, 'NOT_FOUND', { id: created.id });
   t.match(await distributionRow(created.id), { view_count: 0, enrollment_count: 0 });
-  t.strictSame((await outboxOf(created.id)).map((r) => r.event_type), ['distribution.created', 'distribution.deleted'], 'no counting event');
+  t.strictSame(
+    (await outboxOf(created.id)).map((r) => r.event_type),
+    ['distribution.created', 'distribution.deleted'],
+    'no counting event',
+  );
 });
 
 t.test('when a single view carries a correlation id, then its distribution.viewed event carries that correlation id', async (t) => {

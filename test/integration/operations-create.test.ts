@@ -109,7 +109,11 @@ t.test('when a create asks for a slug that is taken in the tenant, then 409 SLUG
   const reply = await call(tenant, 'create', { course_id: 'course_1', title: 'Second', language: 'de', slug: 'taken-slug' });
   assertFailure(t, reply, 409, 'SLUG_TAKEN', { slug: 'taken-slug' });
   t.equal(await countRows('distribution where tenant_id = $1', [tenant]), 1, 'only the first distribution exists');
-  t.strictSame((await outboxOfTenant(tenant)).map((r) => r.aggregate_id), [first.id], 'only the first one has an event');
+  t.strictSame(
+    (await outboxOfTenant(tenant)).map((r) => r.aggregate_id),
+    [first.id],
+    'only the first one has an event',
+  );
 });
 
 t.test('when a generated slug is taken, then the next free one with a -2, -3 suffix is used', async (t) => {
@@ -172,9 +176,7 @@ t.test('when a create with an idempotency key and an explicit slug is retried wh
   let waiting = 0;
   while (waiting < 4 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const result = await db.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-    );
+    const result = await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
     waiting = result.rows[0]?.n ?? 0;
   }
   t.equal(waiting, 4, 'all four attempts are in flight at the same time');

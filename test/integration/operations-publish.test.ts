@@ -19,7 +19,11 @@ t.test('when a distribution without text or SEO metadata is published, then 409 
   assertFailure(t, await call(tenant, 'publish', { id: half.id }), 409, 'PUBLISH_REQUIREMENTS_UNMET', { missing: ['seo.meta_description'] });
   for (const id of [bare.id, half.id]) {
     t.match(await distributionRow(id), { visibility: 'private', published_at: null, row_version: 1 });
-    t.strictSame((await outboxOf(id)).map((r) => r.event_type), ['distribution.created'], 'no published event');
+    t.strictSame(
+      (await outboxOf(id)).map((r) => r.event_type),
+      ['distribution.created'],
+      'no published event',
+    );
   }
 });
 
@@ -36,7 +40,10 @@ t.test('when a ready distribution is published, then it is public with distribut
   t.equal(row.published_at?.toISOString(), reply.body.published_at);
 
   const outbox = await outboxOf(created.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.published']);
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.published'],
+  );
   assertEnvelope(t, outbox[1], { type: 'distribution.published', tenant, subjectId: created.id, correlationId: 'req_publish' });
   t.strictSame(outbox[1]?.envelope.payload, {
     distribution_id: created.id,
@@ -70,7 +77,10 @@ t.test('when a public distribution is unpublished with a reason, then it is priv
   t.match(await distributionRow(created.id), { visibility: 'private', published_at: null, row_version: 3 });
 
   const outbox = await outboxOf(created.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.published', 'distribution.unpublished']);
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.published', 'distribution.unpublished'],
+  );
   assertEnvelope(t, outbox[2], { type: 'distribution.unpublished', tenant, subjectId: created.id });
   t.strictSame(outbox[2]?.envelope.payload, {
     distribution_id: created.id,

@@ -61,7 +61,7 @@ t.test('when list is filtered by course, visibility, target group or parent, the
   const sorted = (...list: string[]): string[] => [...list].sort();
 
   t.strictSame(await ids({}), sorted(a.id, b.id, c.id, v.id), 'no filter: every live distribution of the tenant');
-  t.strictSame(await ids({ course_id: 'course_a' }), sorted(a.id, b.id, v.id), 'course_id (the variant has its parent\'s course)');
+  t.strictSame(await ids({ course_id: 'course_a' }), sorted(a.id, b.id, v.id), "course_id (the variant has its parent's course)");
   t.strictSame(await ids({ visibility: 'public' }), [b.id], 'visibility public');
   t.strictSame(await ids({ visibility: 'private' }), sorted(a.id, c.id, v.id), 'visibility private');
   t.strictSame(await ids({ target_group: 'employees' }), sorted(a.id, b.id), 'target_group contains employees');
@@ -98,7 +98,10 @@ t.test('when a list is read page by page, then every distribution comes exactly 
   const sixAndRest = await call(tenant, 'list', { limit: 6 });
   t.type(sixAndRest.body.next_cursor, 'string', 'one left: another page');
   const rest = await call(tenant, 'list', { limit: 6, cursor: sixAndRest.body.next_cursor });
-  t.strictSame(rest.body.items.map((d: { id: string }) => d.id), [[...created].sort()[6]]);
+  t.strictSame(
+    rest.body.items.map((d: { id: string }) => d.id),
+    [[...created].sort()[6]],
+  );
   t.equal(rest.body.next_cursor, null);
 });
 

@@ -33,7 +33,10 @@ t.test('when an update changes fields, then row_version goes up by one and distr
   t.match(row, { title: 'Neu', description: 'same', target_group: ['students'], row_version: 2 });
 
   const outbox = await outboxOf(created.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.updated']);
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.updated'],
+  );
   assertEnvelope(t, outbox[1], { type: 'distribution.updated', tenant, subjectId: created.id, correlationId: 'req_update_1' });
   t.strictSame(outbox[1]?.envelope.payload, {
     distribution_id: created.id,
@@ -58,7 +61,11 @@ t.test('when an update changes nothing, then the same row_version comes back and
   assertOk(t, reply, 'update');
   t.strictSame(reply.body, created, 'unchanged, row_version 1, same updated_at');
   t.equal((await distributionRow(created.id)).row_version, 1);
-  t.strictSame((await outboxOf(created.id)).map((r) => r.event_type), ['distribution.created'], 'no new event');
+  t.strictSame(
+    (await outboxOf(created.id)).map((r) => r.event_type),
+    ['distribution.created'],
+    'no new event',
+  );
 
   const onlyId = await call(tenant, 'update', { id: created.id });
   assertOk(t, onlyId, 'update');
@@ -89,7 +96,10 @@ t.test('when an update sets a slug another distribution of the tenant has, then 
   const reply = await call(tenant, 'update', { id: created.id, slug: other.slug, title: 'Changed too' });
   assertFailure(t, reply, 409, 'SLUG_TAKEN');
   t.match(await distributionRow(created.id), { slug: 'frei', title: 'Frei', row_version: 1 });
-  t.strictSame((await outboxOf(created.id)).map((r) => r.event_type), ['distribution.created']);
+  t.strictSame(
+    (await outboxOf(created.id)).map((r) => r.event_type),
+    ['distribution.created'],
+  );
 
   const free = await call(tenant, 'update', { id: created.id, slug: 'ganz-frei' });
   assertOk(t, free, 'update');
@@ -124,7 +134,10 @@ t.test('when a distribution is deleted, then it is gone for the API, its row is 
   t.equal(row.row_version, 2);
 
   const outbox = await outboxOf(created.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.deleted']);
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.deleted'],
+  );
   assertEnvelope(t, outbox[1], { type: 'distribution.deleted', tenant, subjectId: created.id, correlationId: 'req_delete' });
   t.strictSame(outbox[1]?.envelope.payload, {
     distribution_id: created.id,
@@ -156,39 +169,46 @@ t.test('when delete names an unknown distribution or a stale version, then 404 N
   t.match(await distributionRow(created.id), { deleted_at: null, deleted_by: null });
 });
 
-t.test('when a parent with live variants is deleted, then 409 HAS_VARIANTS names them, and with cascade the parent and then each variant is deleted with its own event', async (t) => {
-  const tenant = newTenant();
-  const parent = await create(t, tenant, { title: 'Eltern' });
-  const variantIds: string[] = [];
-  for (const group of ['students', 'employees', 'retirees']) {
-    const reply = await call(tenant, 'create_micro_niche_variant', { parent_id: parent.id, target_group: [group] });
-    assertOk(t, reply, 'create_micro_niche_variant');
-    variantIds.push(reply.body.id);
-  }
-  // A variant deleted on its own before is neither blocking nor deleted again.
-  const alreadyGone = variantIds.pop()!;
-  assertOk(t, await call(tenant, 'delete', { id: alreadyGone, deleted_by: 'user_1' }), 'delete');
-  const live = [...variantIds].sort();
+t.test(
+  'when a parent with live variants is deleted, then 409 HAS_VARIANTS names them, and with cascade the parent and then each variant is deleted with its own event',
+  async (t) => {
+    const tenant = newTenant();
+    const parent = await create(t, tenant, { title: 'Eltern' });
+    const variantIds: string[] = [];
+    for (const group of ['students', 'employees', 'retirees']) {
+      const reply = await call(tenant, 'create_micro_niche_variant', { parent_id: parent.id, target_group: [group] });
+      assertOk(t, reply, 'create_micro_niche_variant');
+      variantIds.push(reply.body.id);
+    }
+    // A variant deleted on its own before is neither blocking nor deleted again.
+    const alreadyGone = variantIds.pop()!;
+    assertOk(t, await call(tenant, 'delete', { id: alreadyGone, deleted_by: 'user_1' }), 'delete');
+    const live = [...variantIds].sort();
 
-  const refused = await call(tenant, 'delete', { id: parent.id, deleted_by: 'user_2' });
-  assertFailure(t, refused, 409, 'HAS_VARIANTS', { variant_ids: live });
-  for (const id of [parent.id, ...live]) t.match(await distributionRow(id), { deleted_at: null }, 'nothing deleted');
+    const refused = await call(tenant, 'delete', { id: parent.id, deleted_by: 'user_2' });
+    assertFailure(t, refused, 409, 'HAS_VARIANTS', { variant_ids: live });
+    for (const id of [parent.id, ...live]) t.match(await distributionRow(id), { deleted_at: null }, 'nothing deleted');
 
-  const cascaded = await call(tenant, 'delete', { id: parent.id, deleted_by: 'user_2', cascade: true, correlation_id: 'req_cascade' });
-  assertOk(t, cascaded, 'delete');
-  t.strictSame(cascaded.body.deleted_ids, [parent.id, ...live], 'parent first, then the variants');
-  for (const id of [parent.id, ...live]) {
-    const row = await distributionRow(id);
-    t.equal(row.deleted_by, 'user_2');
-    t.equal(row.deleted_at?.toISOString(), cascaded.body.deleted_at);
-    assertFailure(t, await call(tenant, 'get', { id }), 404, 'NOT_FOUND', { id });
-  }
-  t.equal((await distributionRow(alreadyGone)).deleted_by, 'user_1', 'the earlier deletion is left as it was');
+    const cascaded = await call(tenant, 'delete', { id: parent.id, deleted_by: 'user_2', cascade: true, correlation_id: 'req_cascade' });
+    assertOk(t, cascaded, 'delete');
+    t.strictSame(cascaded.body.deleted_ids, [parent.id, ...live], 'parent first, then the variants');
+    for (const id of [parent.id, ...live]) {
+      const row = await distributionRow(id);
+      t.equal(row.deleted_by, 'user_2');
+      t.equal(row.deleted_at?.toISOString(), cascaded.body.deleted_at);
+      assertFailure(t, await call(tenant, 'get', { id }), 404, 'NOT_FOUND', { id });
+    }
+    t.equal((await distributionRow(alreadyGone)).deleted_by, 'user_1', 'the earlier deletion is left as it was');
 
-  const deletedEvents = (await outboxOfTenant(tenant)).filter((r) => r.event_type === 'distribution.deleted' && r.aggregate_id !== alreadyGone);
-  t.strictSame(deletedEvents.map((r) => r.aggregate_id), [parent.id, ...live], 'one distribution.deleted per distribution, parent first');
-  for (const row of deletedEvents) {
-    assertEnvelope(t, row, { type: 'distribution.deleted', tenant, subjectId: row.aggregate_id, correlationId: 'req_cascade' });
-    t.equal(row.envelope.payload.deleted_by, 'user_2');
-  }
-});
+    const deletedEvents = (await outboxOfTenant(tenant)).filter((r) => r.event_type === 'distribution.deleted' && r.aggregate_id !== alreadyGone);
+    t.strictSame(
+      deletedEvents.map((r) => r.aggregate_id),
+      [parent.id, ...live],
+      'one distribution.deleted per distribution, parent first',
+    );
+    for (const row of deletedEvents) {
+      assertEnvelope(t, row, { type: 'distribution.deleted', tenant, subjectId: row.aggregate_id, correlationId: 'req_cascade' });
+      t.equal(row.envelope.payload.deleted_by, 'user_2');
+    }
+  },
+);

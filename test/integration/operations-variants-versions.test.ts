@@ -23,7 +23,10 @@ t.test('when the version is bumped twice, then it goes v1 -> v2 -> v3 with a ver
   t.match(await distributionRow(created.id), { version: 'v3', row_version: 3 });
 
   const outbox = await outboxOf(created.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.version_bumped', 'distribution.version_bumped']);
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.version_bumped', 'distribution.version_bumped'],
+  );
   assertEnvelope(t, outbox[1], { type: 'distribution.version_bumped', tenant, subjectId: created.id, correlationId: 'req_bump' });
   assertEnvelope(t, outbox[2], { type: 'distribution.version_bumped', tenant, subjectId: created.id });
   t.strictSame(outbox[1]?.envelope.payload, {
@@ -48,7 +51,10 @@ t.test('when a bump is repeated with the same idempotency key, then the first re
   assertOk(t, second, 'bump_version');
   t.strictSame(second.body, first.body, 'the same v2, not v3');
   t.match(await distributionRow(created.id), { version: 'v2', row_version: 2 });
-  t.strictSame((await outboxOf(created.id)).map((r) => r.event_type), ['distribution.created', 'distribution.version_bumped']);
+  t.strictSame(
+    (await outboxOf(created.id)).map((r) => r.event_type),
+    ['distribution.created', 'distribution.version_bumped'],
+  );
 
   const reused = await call(tenant, 'bump_version', { id: created.id, changelog: 'Anders', idempotency_key: 'bump-key-1' });
   assertFailure(t, reused, 409, 'IDEMPOTENCY_KEY_REUSED');
@@ -58,9 +64,7 @@ t.test('when a bump is repeated with the same idempotency key, then the first re
 t.test('when a bump has a blank changelog, an unknown id or a stale version, then 400, 404 or 409 and nothing changes', async (t) => {
   const tenant = newTenant();
   const created = await create(t, tenant, { title: 'Nicht hoch' });
-  assertFailure(t, await call(tenant, 'bump_version', { id: created.id, changelog: '   ' }), 400, 'VALIDATION_FAILED', [
-    { path: '/changelog', reason: 'must not be blank' },
-  ]);
+  assertFailure(t, await call(tenant, 'bump_version', { id: created.id, changelog: '   ' }), 400, 'VALIDATION_FAILED', [{ path: '/changelog', reason: 'must not be blank' }]);
   const unknownId = 'dist_01JDDDDDDDDDDDDDDDDDDDDDDD';
   assertFailure(t, await call(tenant, 'bump_version', { id: unknownId, changelog: 'x' }), 404, 'NOT_FOUND', { id: unknownId });
   assertFailure(t, await call(tenant, 'bump_version', { id: created.id, changelog: 'x', expected_version: 3 }), 409, 'VERSION_CONFLICT', {
@@ -98,7 +102,11 @@ t.test('when a variant is derived, then the child is derived_from the parent and
   t.match(await distributionRow(child.id), { derived_from: parent.id, tenant_id: tenant });
 
   const outbox = await outboxOf(child.id);
-  t.strictSame(outbox.map((r) => r.event_type), ['distribution.created', 'distribution.micro_niche_created'], 'in that order');
+  t.strictSame(
+    outbox.map((r) => r.event_type),
+    ['distribution.created', 'distribution.micro_niche_created'],
+    'in that order',
+  );
   assertEnvelope(t, outbox[0], { type: 'distribution.created', tenant, subjectId: child.id, correlationId: 'req_variant' });
   assertEnvelope(t, outbox[1], { type: 'distribution.micro_niche_created', tenant, subjectId: child.id, correlationId: 'req_variant' });
   t.equal(outbox[0]?.envelope.meta.causation_id, outbox[1]?.envelope.meta.causation_id, 'both caused by the same command');
@@ -112,7 +120,11 @@ t.test('when a variant is derived, then the child is derived_from the parent and
     title_override: null,
     created_at: child.created_at,
   });
-  t.strictSame((await outboxOf(parent.id)).map((r) => r.event_type), ['distribution.created'], 'the parent is not changed');
+  t.strictSame(
+    (await outboxOf(parent.id)).map((r) => r.event_type),
+    ['distribution.created'],
+    'the parent is not changed',
+  );
 
   const titled = await call(tenant, 'create_micro_niche_variant', { parent_id: parent.id, target_group: ['employees'], title: 'Geld für Angestellte' });
   assertOk(t, titled, 'create_micro_niche_variant');
@@ -138,13 +150,9 @@ t.test('when a variant is derived from a variant, a deleted parent or an unknown
   const unknownId = 'dist_01JEEEEEEEEEEEEEEEEEEEEEEE';
   assertFailure(t, await call(tenant, 'create_micro_niche_variant', { parent_id: unknownId, target_group: ['managers'] }), 404, 'NOT_FOUND', { id: unknownId });
 
-  assertFailure(
-    t,
-    await call(tenant, 'create_micro_niche_variant', { parent_id: parent.id, target_group: ['managers'], slug: variant.body.slug }),
-    409,
-    'SLUG_TAKEN',
-    { slug: variant.body.slug },
-  );
+  assertFailure(t, await call(tenant, 'create_micro_niche_variant', { parent_id: parent.id, target_group: ['managers'], slug: variant.body.slug }), 409, 'SLUG_TAKEN', {
+    slug: variant.body.slug,
+  });
 
   t.equal(await countRows('distribution where tenant_id = $1', [tenant]), before + 1, 'only the deleted parent was added');
   t.equal((await outboxOfTenant(tenant)).length, eventsBefore + 2, 'only the created and deleted events of the doomed parent');

@@ -32,7 +32,8 @@ t.test('when the relay dies after the PubAck and before marking, then after rest
   });
   const created = await crashing.call('crash', 'create', { course_id: 'course_1', title: 'Absturz', language: 'de' });
   t.equal(created.status, 200);
-  const row = () => db.query<{ attempts: number; published_at: Date | null; last_error: string | null }>('select attempts, published_at, last_error from outbox_event').then((r) => r.rows[0]!);
+  const row = () =>
+    db.query<{ attempts: number; published_at: Date | null; last_error: string | null }>('select attempts, published_at, last_error from outbox_event').then((r) => r.rows[0]!);
 
   await waitFor('the row published twice and still unmarked', async () => (await row()).attempts >= 2);
   t.equal((await row()).published_at, null, 'not marked: the crash came before the mark');
@@ -42,7 +43,7 @@ t.test('when the relay dies after the PubAck and before marking, then after rest
   const restarted = await startTestApp(t, { db, namespace, env });
   await waitFor('the row marked by the restarted instance', async () => (await row()).published_at !== null);
   const status = await restarted.app.relay!.status();
-  t.equal(status.duplicates_total, 1, 'the restarted relay\'s publish was acknowledged as a duplicate');
+  t.equal(status.duplicates_total, 1, "the restarted relay's publish was acknowledged as a duplicate");
 
   const reader = await connect({ servers: nats.url });
   t.teardown(() => reader.close());

@@ -101,7 +101,7 @@ t.test('when each producing operation runs, then exactly its event is on the str
   }
 });
 
-t.test('when a consumer reads distribution.>, then it sees each distribution\'s events in commit order', async (t) => {
+t.test("when a consumer reads distribution.>, then it sees each distribution's events in commit order", async (t) => {
   const rows = await outbox();
   const js = jetstream(nc);
   const consumer = await js.consumers.get(stream); // ordered consumer over the whole stream = distribution.>

@@ -15,7 +15,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { streamEvents, waitFor } from '../helpers/event-stream.js';
 import { natsNamespace, startNatsServer } from '../helpers/nats.js';
 
-t.test('when the relay\'s NATS is down, then commands succeed and every event arrives exactly once when it returns', async (t) => {
+t.test("when the relay's NATS is down, then commands succeed and every event arrives exactly once when it returns", async (t) => {
   const server = await startNatsServer(t);
   const db = await createTestDatabase(t);
   const namespace = natsNamespace();
@@ -47,7 +47,10 @@ t.test('when the relay\'s NATS is down, then commands succeed and every event ar
   const burstStatuses = (await burst).flat();
   const during: number[] = [];
   for (const id of ids) during.push((await call(tenant, 'bump_version', { id, changelog: 'während des Ausfalls' })).status);
-  t.ok([...burstStatuses, ...during].every((s) => s === 200), 'every command succeeds while the relay cannot publish');
+  t.ok(
+    [...burstStatuses, ...during].every((s) => s === 200),
+    'every command succeeds while the relay cannot publish',
+  );
 
   // A transaction that appended an event and then rolled back.
   const template = (await db.query<{ envelope: any }>(`select envelope from outbox_event where event_type = 'distribution.created' limit 1`)).rows[0]!.envelope;
@@ -62,7 +65,10 @@ t.test('when the relay\'s NATS is down, then commands succeed and every event ar
   await waitFor('the relay to fail and keep rows', async () => (await relayInstance.app.relay!.status()).consecutive_failed_passes > 0);
   const kept = await db.query<{ attempts: number; last_error: string }>('select attempts, last_error from outbox_event where published_at is null and attempts > 0');
   t.ok(kept.rows.length > 0, 'failed rows are kept with attempts and last_error');
-  t.ok(kept.rows.every((r) => r.attempts > 0 && r.last_error), 'last_error recorded');
+  t.ok(
+    kept.rows.every((r) => r.attempts > 0 && r.last_error),
+    'last_error recorded',
+  );
 
   await server.restart();
   await waitFor('every committed event published after NATS returned', async () => (await unpublished()) === 0, 30_000);
@@ -74,7 +80,10 @@ t.test('when the relay\'s NATS is down, then commands succeed and every event ar
   t.equal(rows.length, 4 + 20 + 4, 'every command committed its event');
   t.equal(events.length, rows.length, 'as many messages on the stream as committed events');
   t.strictSame(new Set(events.map((e) => e.headers['Nats-Msg-Id'])).size, events.length, 'no event twice');
-  t.notOk(events.some((e) => e.headers['Nats-Msg-Id'] === rolledBackId), 'the rolled-back event never reached the stream');
+  t.notOk(
+    events.some((e) => e.headers['Nats-Msg-Id'] === rolledBackId),
+    'the rolled-back event never reached the stream',
+  );
   for (const id of ids) {
     t.strictSame(
       events.filter((e) => e.headers['ce-subject'] === id).map((e) => e.headers['Nats-Msg-Id']),

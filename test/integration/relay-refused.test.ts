@@ -48,11 +48,15 @@ t.test('when the stream is full and discards new messages, then rows are kept un
   const { call, db } = await startTestApp(t, { namespace, env, overrides: { log } });
   const drift = logs.find((l) => l.msg.startsWith('event stream differs'));
   t.ok(drift, 'the drift was logged');
-  t.ok(drift?.drift?.some((d) => d.field === 'discard'), 'naming the field');
+  t.ok(
+    drift?.drift?.some((d) => d.field === 'discard'),
+    'naming the field',
+  );
   t.equal((await jsm.streams.info(name)).config.discard, DiscardPolicy.New, 'and the stream was left as it is');
 
   for (let i = 0; i < 4; i++) t.equal((await call('full', 'create', { course_id: `course_${i}`, title: `Voll ${i}`, language: 'de' })).status, 200);
-  const rows = () => db.query<{ event_id: string; attempts: number; published_at: Date | null; last_error: string | null }>('select * from outbox_event order by id').then((r) => r.rows);
+  const rows = () =>
+    db.query<{ event_id: string; attempts: number; published_at: Date | null; last_error: string | null }>('select * from outbox_event order by id').then((r) => r.rows);
   await waitFor('two published, two refused', async () => {
     const r = await rows();
     return r.filter((x) => x.published_at).length === 2 && r.filter((x) => !x.published_at && x.attempts >= 2).length === 2;
@@ -62,5 +66,9 @@ t.test('when the stream is full and discards new messages, then rows are kept un
   await jsm.streams.update(name, { ...(await jsm.streams.info(name)).config, max_msgs: -1 });
   await waitFor('all published once there is room', async () => (await rows()).every((r) => r.published_at));
   const events = await streamEvents(nc, name);
-  t.strictSame(events.map((e) => e.headers['Nats-Msg-Id']), (await rows()).map((r) => r.event_id), 'each exactly once, in order');
+  t.strictSame(
+    events.map((e) => e.headers['Nats-Msg-Id']),
+    (await rows()).map((r) => r.event_id),
+    'each exactly once, in order',
+  );
 });

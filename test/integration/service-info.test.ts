@@ -17,7 +17,10 @@ t.test('when $SRV.INFO is asked, then our instance lists every operation with it
   const tenantEndpoints = ours.endpoints.filter((e) => !e.name.startsWith('ops_'));
   t.same(tenantEndpoints.map((e) => e.name).sort(), [...OPERATIONS].sort());
   t.same(
-    ours.endpoints.filter((e) => e.name.startsWith('ops_')).map((e) => e.subject).sort(),
+    ours.endpoints
+      .filter((e) => e.name.startsWith('ops_'))
+      .map((e) => e.subject)
+      .sort(),
     ['dead_letter', 'dead_letters', 'replay_dead_letter'].map((op) => `${namespace.id}.course_distribution.ops.${op}`),
     'operator endpoints under course_distribution.ops.',
   );

@@ -82,12 +82,12 @@ async function assertRefusedLikeMissing(t: Test, operation: string, bodyFor: (id
   t.equal(stillThere.status, 200, 'B still reads its distribution');
 }
 
-t.test('when tenant A gets B\'s distribution by id, then it gets the 404 of an id that does not exist', async (t) => {
+t.test("when tenant A gets B's distribution by id, then it gets the 404 of an id that does not exist", async (t) => {
   await assertRefusedLikeMissing(t, 'get', (id) => ({ id }));
   await assertRefusedLikeMissing(t, 'get', (id) => ({ id }), bVariant.id);
 });
 
-t.test('when tenant A gets B\'s distribution by slug, then it gets the 404 of a slug that does not exist', async (t) => {
+t.test("when tenant A gets B's distribution by slug, then it gets the 404 of a slug that does not exist", async (t) => {
   const foreign = await call(A, 'get_by_slug', { slug: bRoot.slug });
   const missing = await call(A, 'get_by_slug', { slug: 'no-such-slug-x' });
   assertNotFound(t, foreign);
@@ -99,7 +99,7 @@ t.test('when tenant A gets B\'s distribution by slug, then it gets the 404 of a 
   t.equal(own.body.id, bRoot.id, 'B finds it by the same slug');
 });
 
-t.test('when tenant A lists, then none of B\'s distributions appear, whatever the filter', async (t) => {
+t.test("when tenant A lists, then none of B's distributions appear, whatever the filter", async (t) => {
   const list = async (filter: Record<string, unknown>): Promise<string[]> => {
     const reply = await call(A, 'list', filter);
     t.equal(reply.status, 200, `list ${JSON.stringify(filter)}`);
@@ -107,11 +107,11 @@ t.test('when tenant A lists, then none of B\'s distributions appear, whatever th
     t.equal(reply.body.next_cursor, null);
     return reply.body.items.map((d: { id: string }) => d.id);
   };
-  t.strictSame(await list({}), [aOwn.id], 'no filter: only A\'s own');
-  t.strictSame(await list({ course_id: 'course_shared' }), [aOwn.id], 'the shared course: only A\'s own');
-  t.strictSame(await list({ target_group: 'employees' }), [aOwn.id], 'the shared audience: only A\'s own');
-  t.strictSame(await list({ visibility: 'public' }), [], 'B\'s public one is not A\'s');
-  t.strictSame(await list({ derived_from: bRoot.id }), [], 'B\'s variants are not listed by their parent\'s id');
+  t.strictSame(await list({}), [aOwn.id], "no filter: only A's own");
+  t.strictSame(await list({ course_id: 'course_shared' }), [aOwn.id], "the shared course: only A's own");
+  t.strictSame(await list({ target_group: 'employees' }), [aOwn.id], "the shared audience: only A's own");
+  t.strictSame(await list({ visibility: 'public' }), [], "B's public one is not A's");
+  t.strictSame(await list({ derived_from: bRoot.id }), [], "B's variants are not listed by their parent's id");
   // A cursor positioned before B's ids still only pages through A's rows.
   const cursor = Buffer.from(JSON.stringify({ after: 'dist_0' })).toString('base64url');
   t.strictSame(await list({ cursor }), [aOwn.id], 'a crafted cursor does not reach B');
@@ -140,7 +140,7 @@ for (const [operation, body] of changes) {
   });
 }
 
-t.test('when tenant A sends a change for B\'s variant, then it is refused like a missing id too', async (t) => {
+t.test("when tenant A sends a change for B's variant, then it is refused like a missing id too", async (t) => {
   await assertRefusedLikeMissing(t, 'delete', (id) => ({ id, deleted_by: 'user_of_a' }), bVariant.id);
   await assertRefusedLikeMissing(t, 'update', (id) => ({ id, title: 'Von A' }), bVariant.id);
 });
@@ -164,7 +164,7 @@ t.test('when both tenants use the same slug, then each has its own distribution 
   t.equal(inBAgain.body.slug, 'only-in-b');
 });
 
-t.test('when tenant A reuses an idempotency key that B used, then A gets its own new distribution, not B\'s', async (t) => {
+t.test("when tenant A reuses an idempotency key that B used, then A gets its own new distribution, not B's", async (t) => {
   const sameBody = { course_id: 'course_shared', title: 'Nur für B', language: 'de', slug: 'only-in-b-copy', idempotency_key: 'shared-key' };
   const reply = await call(A, 'create', sameBody);
   t.equal(reply.status, 200, `created (got ${JSON.stringify(reply.body)})`);
@@ -173,5 +173,9 @@ t.test('when tenant A reuses an idempotency key that B used, then A gets its own
   const rows = await db.query<{ tenant_id: string }>(`select tenant_id from distribution where id = $1`, [reply.body.id]);
   t.strictSame(rows.rows, [{ tenant_id: A }]);
   const keys = await db.query<{ tenant_id: string }>(`select tenant_id from idempotency_record where key = 'shared-key' order by tenant_id`);
-  t.strictSame(keys.rows.map((r) => r.tenant_id), [A, B], 'one record per tenant');
+  t.strictSame(
+    keys.rows.map((r) => r.tenant_id),
+    [A, B],
+    'one record per tenant',
+  );
 });

@@ -37,7 +37,16 @@ t.test('when a retryable failure meets the last allowed delivery, then it is dea
 t.test('when retries are delayed, then the delay doubles per delivery up to the cap, with +-20 % jitter', async (t) => {
   const settings = { retryBaseMs: 100, retryMaxMs: 1000 };
   const noJitter = () => 0.5;
-  t.same([1, 2, 3, 4, 5, 6].map((n) => retryDelay(n, settings, noJitter)), [100, 200, 400, 800, 1000, 1000]);
-  t.equal(retryDelay(1, settings, () => 0), 80);
-  t.equal(retryDelay(1, settings, () => 0.999999), 120);
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((n) => retryDelay(n, settings, noJitter)),
+    [100, 200, 400, 800, 1000, 1000],
+  );
+  t.equal(
+    retryDelay(1, settings, () => 0),
+    80,
+  );
+  t.equal(
+    retryDelay(1, settings, () => 0.999999),
+    120,
+  );
 });

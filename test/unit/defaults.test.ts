@@ -1,12 +1,6 @@
 import t from 'tap';
 import { createContractValidator } from '../../src/contracts/index.js';
-import {
-  defaultCta,
-  defaultSeo,
-  META_DESCRIPTION_MAX_LENGTH,
-  META_KEYWORDS_MAX_COUNT,
-  META_TITLE_MAX_LENGTH,
-} from '../../src/domain/defaults.js';
+import { defaultCta, defaultSeo, META_DESCRIPTION_MAX_LENGTH, META_KEYWORDS_MAX_COUNT, META_TITLE_MAX_LENGTH } from '../../src/domain/defaults.js';
 
 const validator = createContractValidator();
 
@@ -86,9 +80,7 @@ t.test('when the title has stop words, short words and repeats, then the keyword
 
 t.test('when the title has many words, then at most 10 keywords are kept, title words first', async (t) => {
   const seo = defaultSeo({ ...catalogueCourse, title: longTitle, target_group: ['employees', 'students'] });
-  t.same(seo.meta_keywords, [
-    'sieben', 'besten', 'alternativen', 'klassischen', 'banken', 'sparkassen', 'angestellte', '2025', 'employees', 'students',
-  ]);
+  t.same(seo.meta_keywords, ['sieben', 'besten', 'alternativen', 'klassischen', 'banken', 'sparkassen', 'angestellte', '2025', 'employees', 'students']);
   const many = defaultSeo({ ...catalogueCourse, title: 'alpha bravo charlie delta echo1 foxtrot golf1 hotel india juliet kilo1 lima1' });
   t.equal(many.meta_keywords?.length, META_KEYWORDS_MAX_COUNT);
   t.notOk(many.meta_keywords?.includes('private_individuals'), 'audiences come after the title words');

@@ -1,10 +1,5 @@
 import t from 'tap';
-import {
-  createContractValidator,
-  type DistributionDeletedPayload,
-  type DistributionPublishedPayload,
-  type DistributionUnpublishedPayload,
-} from '../../src/contracts/index.js';
+import { createContractValidator, type DistributionDeletedPayload, type DistributionPublishedPayload, type DistributionUnpublishedPayload } from '../../src/contracts/index.js';
 import {
   createDistribution,
   decide,
@@ -17,16 +12,7 @@ import {
   type EventDraft,
 } from '../../src/domain/distribution.js';
 import { catalogueExample } from '../helpers/examples.js';
-import {
-  aDistribution,
-  aPublishableDistribution,
-  assertContractValid,
-  distributionSpecification,
-  T0,
-  T1,
-  T2,
-  T3,
-} from './distribution-specification.js';
+import { aDistribution, aPublishableDistribution, assertContractValid, distributionSpecification, T0, T1, T2, T3 } from './distribution-specification.js';
 
 const validator = createContractValidator();
 
@@ -302,7 +288,10 @@ t.test('publish', async (t) => {
     const spec = distributionSpecification(t, validator);
     const published = spec.given(aPublishableDistribution()).when({ type: 'publish' }, T1).decision;
     if (!published.ok) return t.fail('expected to publish');
-    spec.given(aPublishableDistribution(), ...published.events).when({ type: 'publish' }, T2).thenNothing();
+    spec
+      .given(aPublishableDistribution(), ...published.events)
+      .when({ type: 'publish' }, T2)
+      .thenNothing();
   });
 });
 
@@ -316,20 +305,19 @@ t.test('unpublish', async (t) => {
   });
 
   t.test('when it is already private, then unpublishing emits nothing', async (t) => {
-    distributionSpecification(t, validator)
-      .given(aDistribution())
-      .when({ type: 'unpublish', reason: 'content_revision_required' }, T1)
-      .thenNothing();
+    distributionSpecification(t, validator).given(aDistribution()).when({ type: 'unpublish', reason: 'content_revision_required' }, T1).thenNothing();
   });
 
   t.test('when it is published, unpublished and published again, then each step emits once', async (t) => {
     const spec = distributionSpecification(t, validator);
-    let state = spec.given(aPublishableDistribution()).when({ type: 'publish' }, T1).then([
-      { type: 'distribution.published', payload: { ...(catalogueExample('distribution.published').payload as DistributionPublishedPayload), published_at: T1 } },
-    ]);
-    state = spec.given(state).when({ type: 'unpublish', reason: 'outdated' }, T2).then([
-      { type: 'distribution.unpublished', payload: { distribution_id: 'dist_123abc', slug: state.slug, unpublished_at: T2, reason: 'outdated' } },
-    ]);
+    let state = spec
+      .given(aPublishableDistribution())
+      .when({ type: 'publish' }, T1)
+      .then([{ type: 'distribution.published', payload: { ...(catalogueExample('distribution.published').payload as DistributionPublishedPayload), published_at: T1 } }]);
+    state = spec
+      .given(state)
+      .when({ type: 'unpublish', reason: 'outdated' }, T2)
+      .then([{ type: 'distribution.unpublished', payload: { distribution_id: 'dist_123abc', slug: state.slug, unpublished_at: T2, reason: 'outdated' } }]);
     const decision = spec.given(state).when({ type: 'publish' }, T3).decision;
     t.match(decision, { ok: true, events: [{ type: 'distribution.published', payload: { published_at: T3 } }] });
   });
@@ -375,10 +363,7 @@ t.test('bump_version', async (t) => {
   });
 
   t.test('when the changelog is blank, then it is refused as invalid', async (t) => {
-    const rejection = distributionSpecification(t, validator)
-      .given(aDistribution())
-      .when({ type: 'bump_version', changelog: ' \t\n' }, T1)
-      .thenRejected('VALIDATION_FAILED');
+    const rejection = distributionSpecification(t, validator).given(aDistribution()).when({ type: 'bump_version', changelog: ' \t\n' }, T1).thenRejected('VALIDATION_FAILED');
     t.same(rejection.details, [{ path: '/changelog', reason: 'must not be blank' }]);
   });
 

@@ -56,7 +56,14 @@ const table: [name: string, err: unknown, code: ErrorCode, status: number, dispo
   ['42P01 undefined table', pgError('42P01'), 'INTERNAL', 500, 'fail', false],
   ['22P02 invalid text representation', pgError('22P02'), 'INTERNAL', 500, 'fail', false],
   // Without a SQLSTATE: knex, pg and Node.
-  ['knex acquire timeout', Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }), 'UNAVAILABLE', 503, 'retry-later', true],
+  [
+    'knex acquire timeout',
+    Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }),
+    'UNAVAILABLE',
+    503,
+    'retry-later',
+    true,
+  ],
   ['pg: connection terminated', new Error('Connection terminated unexpectedly'), 'UNAVAILABLE', 503, 'retry-later', true],
   ['knex: transaction on a dead connection', new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'), 'UNAVAILABLE', 503, 'retry-later', true],
   ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'UNAVAILABLE', 503, 'retry-later', true],

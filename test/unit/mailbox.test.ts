@@ -83,11 +83,7 @@ t.test('when work holds several keys, then it waits for each key and single-key 
     await sleep(ms);
     log.push(`end ${name}`);
   };
-  await Promise.all([
-    mailbox.run('b', step('b1', 20)),
-    mailbox.runAll(['b', 'a'], step('ab', 5)),
-    mailbox.run('a', step('a2', 1)),
-  ]);
+  await Promise.all([mailbox.run('b', step('b1', 20)), mailbox.runAll(['b', 'a'], step('ab', 5)), mailbox.run('a', step('a2', 1))]);
   t.same(log.slice(0, 2), ['start b1', 'end b1'], 'the multi-key item waited for b');
   t.ok(log.indexOf('end ab') < log.indexOf('start a2'), 'a2 waited for the multi-key item holding a');
   t.equal(mailbox.pending, 0);

@@ -2,8 +2,7 @@ import t from 'tap';
 import { createSlugReadCache } from '../../src/application/slug-read-cache.js';
 import type { Distribution } from '../../generated/types.js';
 
-const page = (id: string, title: string): Distribution =>
-  ({ id, tenant_id: 'tenant_a', slug: 'kurs', title }) as unknown as Distribution;
+const page = (id: string, title: string): Distribution => ({ id, tenant_id: 'tenant_a', slug: 'kurs', title }) as unknown as Distribution;
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -71,7 +70,10 @@ t.test('when a load started before a change finds nothing, then its reader gets 
 
 t.test('when a load fails, then its readers get the error and the next read loads again', async (t) => {
   const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 10 });
-  await t.rejects(cache.get('tenant_a', 'kurs', async () => Promise.reject(new Error('database down'))), /database down/);
+  await t.rejects(
+    cache.get('tenant_a', 'kurs', async () => Promise.reject(new Error('database down'))),
+    /database down/,
+  );
   t.equal((await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Back')))?.title, 'Back');
 });
 

@@ -38,8 +38,18 @@ t.test('when a title has no letter or digit, then the slug is the fallback', asy
 
 t.test('when titles are odd, then every slug matches the contract pattern and length', async (t) => {
   const titles = [
-    'Ärger & Überstunden', '   ', '🎉 Party 🎉', 'a--b__c', 'Ünïcödé Ŧęxŧ', 'Привет мир', '日本語', "Conway's Law",
-    'x'.repeat(300), words(80), 'ß'.repeat(100), '100% Rendite?!',
+    'Ärger & Überstunden',
+    '   ',
+    '🎉 Party 🎉',
+    'a--b__c',
+    'Ünïcödé Ŧęxŧ',
+    'Привет мир',
+    '日本語',
+    "Conway's Law",
+    'x'.repeat(300),
+    words(80),
+    'ß'.repeat(100),
+    '100% Rendite?!',
   ];
   for (const title of titles) {
     const slug = slugFromTitle(title, 'de');

@@ -44,8 +44,14 @@ export const DistributionEntity = defineEntity({
   // Partial indexes (live rows only), as the migrations create them; one per query of the API.
   indexes: [
     { name: 'distribution_tenant_id_live_idx', expression: 'create index distribution_tenant_id_live_idx on distribution (tenant_id, id) where deleted_at is null' },
-    { name: 'distribution_tenant_course_live_idx', expression: 'create index distribution_tenant_course_live_idx on distribution (tenant_id, course_id, id) where deleted_at is null' },
-    { name: 'distribution_tenant_visibility_live_idx', expression: 'create index distribution_tenant_visibility_live_idx on distribution (tenant_id, visibility, id) where deleted_at is null' },
+    {
+      name: 'distribution_tenant_course_live_idx',
+      expression: 'create index distribution_tenant_course_live_idx on distribution (tenant_id, course_id, id) where deleted_at is null',
+    },
+    {
+      name: 'distribution_tenant_visibility_live_idx',
+      expression: 'create index distribution_tenant_visibility_live_idx on distribution (tenant_id, visibility, id) where deleted_at is null',
+    },
     { name: 'distribution_target_group_live_idx', expression: 'create index distribution_target_group_live_idx on distribution using gin (target_group) where deleted_at is null' },
     { name: 'distribution_derived_from_live_idx', expression: 'create index distribution_derived_from_live_idx on distribution (derived_from, id) where deleted_at is null' },
     { name: 'distribution_course_live_idx', expression: 'create index distribution_course_live_idx on distribution (course_id) where deleted_at is null' },
