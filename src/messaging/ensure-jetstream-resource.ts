@@ -134,21 +134,21 @@ export interface ProvisionRetry {
 
 /**
  * Provisions without making JetStream a precondition of starting: runs `ensure` once and resolves after it,
- * whatever its outcome; when it fails, `onFailure` is called (for this and every later failure) and it is tried
+ * whatever its outcome; every failure is logged (`failure`: the message and its fields) and it is tried
  * again every `retryMs` in the background until it succeeds or `signal` aborts.
  */
 export async function provisionWithRetry(
   nc: NatsConnection,
   retry: ProvisionRetry,
   ensure: (jsm: JetStreamManager) => Promise<unknown>,
-  onFailure: (err: unknown) => void,
+  failure: { log: Logger; message: string; fields: Record<string, unknown> },
 ): Promise<void> {
   const succeeded = () =>
     jetstreamManager(nc)
       .then(ensure)
       .then(
         () => true,
-        (err: unknown) => (onFailure(err), false),
+        (err: unknown) => (failure.log.error({ err, ...failure.fields }, failure.message), false),
       );
   if (await succeeded()) return;
   void (async () => {

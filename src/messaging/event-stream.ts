@@ -49,11 +49,6 @@ export function ensureStream(jsm: JetStreamManager, config: EventStreamConfig, s
  * background until it succeeds or `retry.signal` aborts. Meanwhile the relay keeps the rows and retries.
  */
 export function provisionEventStream(nc: NatsConnection, config: EventStreamConfig, subjectPrefix: string, log: Logger, retry: ProvisionRetry): Promise<void> {
-  const failed = 'could not create or verify the event stream; the outbox keeps events until it can publish';
-  return provisionWithRetry(
-    nc,
-    retry,
-    (jsm) => ensureStream(jsm, config, subjectPrefix, log),
-    (err) => log.error({ err, stream: config.name }, failed),
-  );
+  const message = 'could not create or verify the event stream; the outbox keeps events until it can publish';
+  return provisionWithRetry(nc, retry, (jsm) => ensureStream(jsm, config, subjectPrefix, log), { log, message, fields: { stream: config.name } });
 }

@@ -61,11 +61,6 @@ export async function ensureUpstreamConsumer(jsm: JetStreamManager, settings: Co
  * the background until it succeeds or `retry.signal` aborts. Meanwhile consuming retries on its own.
  */
 export function provisionUpstreamConsumer(nc: NatsConnection, settings: ConsumerSettings, subjectPrefix: string, log: Logger, retry: ProvisionRetry): Promise<void> {
-  const failed = 'could not create or verify the upstream consumer; consuming retries';
-  return provisionWithRetry(
-    nc,
-    retry,
-    (jsm) => ensureUpstreamConsumer(jsm, settings, subjectPrefix, log),
-    (err) => log.error({ err, stream: settings.streamName }, failed),
-  );
+  const message = 'could not create or verify the upstream consumer; consuming retries';
+  return provisionWithRetry(nc, retry, (jsm) => ensureUpstreamConsumer(jsm, settings, subjectPrefix, log), { log, message, fields: { stream: settings.streamName } });
 }

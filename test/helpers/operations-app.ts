@@ -50,6 +50,11 @@ export interface OperationsApp {
    * and a cmd_... causation id.
    */
   assertEnvelope: (t: Test, row: OutboxRow | undefined, expected: { type: string; tenant: string; subjectId: string; correlationId?: string }) => void;
+  /**
+   * Asserts the distribution's outbox holds exactly `types` in that order and that the last one is a valid envelope
+   * for it (tenant, subject, correlation); returns that event's payload.
+   */
+  lastEventPayload: (t: Test, distributionId: string, expected: { types: string[]; tenant: string; correlationId?: string }) => Promise<any>;
 }
 
 export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
@@ -70,7 +75,7 @@ export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
     return reply.body;
   };
 
-  return {
+  const app: OperationsApp = {
     call,
     db,
     validator,
@@ -110,6 +115,16 @@ export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
       t.ok(checked.ok, 'the body matches error.schema.json', { issues: checked.ok ? [] : checked.issues });
       if (details !== undefined) t.strictSame(reply.body.error.details, details, 'details');
     },
+    async lastEventPayload(t, distributionId, expected) {
+      const outbox = await outboxWhere('aggregate_id', distributionId);
+      t.strictSame(
+        outbox.map((r) => r.event_type),
+        expected.types,
+      );
+      const last = outbox.at(-1);
+      app.assertEnvelope(t, last, { type: expected.types.at(-1) ?? '', tenant: expected.tenant, subjectId: distributionId, correlationId: expected.correlationId });
+      return last?.envelope.payload;
+    },
     assertEnvelope(t, row, expected) {
       if (!row) {
         t.fail(`expected an outbox row ${expected.type}`);
@@ -132,4 +147,5 @@ export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
       t.match(row.envelope.meta.causation_id, /^cmd_[0-9A-Z]{26}$/, 'meta.causation_id is a cmd_ id');
     },
   };
+  return app;
 }
