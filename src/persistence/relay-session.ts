@@ -29,7 +29,7 @@ export interface RelaySession {
   close(): Promise<void>;
 }
 
-export async function openRelaySession(options: { databaseUrl: string; statementTimeoutMs: number; onLost?: (err?: Error) => void }): Promise<RelaySession> {
+export async function openRelaySession(options: { databaseUrl: string; statementTimeoutMs: number }): Promise<RelaySession> {
   const client = new pg.Client({
     connectionString: options.databaseUrl,
     application_name: 'course-distribution-relay',
@@ -38,13 +38,12 @@ export async function openRelaySession(options: { databaseUrl: string; statement
     keepAliveInitialDelayMillis: 10_000,
   });
   let lost = false;
-  const markLost = (err?: Error) => {
-    if (lost) return;
+  // A lost connection is not an exception to throw: the session reports it as lost and the leader reopens it.
+  const markLost = () => {
     lost = true;
-    options.onLost?.(err);
   };
   client.on('error', markLost);
-  client.on('end', () => markLost());
+  client.on('end', markLost);
   await client.connect();
   return {
     db: client,
