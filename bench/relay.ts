@@ -68,7 +68,7 @@ async function sampleEnvelope(ctx: Awaited<ReturnType<typeof bootApp>>): Promise
     { timeout: 10_000 },
   );
   const id = reply.json<{ id: string }>().id;
-  const rows = await ctx.app.deps.orm.em.fork().execute<Array<{ envelope: Record<string, any> }>>(`select envelope from outbox_event where aggregate_id = ?`, [id]);
+  const rows = await ctx.app.deps.db.execute<{ envelope: Record<string, any> }>(`select envelope from outbox_event where aggregate_id = ?`, [id]);
   return rows[0]!.envelope;
 }
 
@@ -189,9 +189,8 @@ async function latency(options: RelayBenchOptions): Promise<ScenarioResult> {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const envelope = { ...template, id: newId('evt') };
       commits.push(
-        ctx.app.deps.orm.em
-          .fork()
-          .transactional((em) => appendToOutbox(em, ctx.app.deps.validator, [envelope as never]))
+        ctx.app.deps.db
+          .transaction((tx) => appendToOutbox(tx, ctx.app.deps.validator, [envelope as never]))
           .then(() => {
             committedAt.set(envelope.id, performance.now());
             record(envelope.id);

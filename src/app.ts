@@ -16,6 +16,7 @@ import { createSlugReadCache } from './application/slug-read-cache.js';
 import { createLogger, redactUrls, type Logger } from './logger.js';
 import { connectNats } from './messaging/connection.js';
 import { startCommandService, type CommandService } from './messaging/command-service.js';
+import { createDatabase } from './persistence/database.js';
 import { createOrm, migrate } from './persistence/orm.js';
 import { PACKAGE_VERSION } from './version.js';
 import { jetstream } from '@nats-io/jetstream';
@@ -82,6 +83,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
   const deps: ServiceDeps = {
     orm,
+    db: createDatabase(orm),
     validator: createContractValidator({ maxBytes: config.maxRequestBytes }),
     mailbox: createMailbox({ maxPending: config.mailbox.maxPending }),
     log,

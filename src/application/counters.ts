@@ -154,7 +154,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       );
       const events = toOutboxBatch(deps.validator, envelopes);
       const increments = ordered.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length }));
-      const counted = await withConflictRetry(() => incrementCounters(deps.orm.em.fork(), COLUMN[options.kind], increments, events));
+      const counted = await withConflictRetry(() => incrementCounters(deps.db, COLUMN[options.kind], increments, events));
       const totals = new Map(counted.map((r) => [`${r.tenantId}\u0000${r.id}`, r.total]));
       for (const [key, group] of groups) {
         const total = totals.get(key);

@@ -21,9 +21,9 @@ export function startDedupCleanup(deps: ServiceDeps, options: { retentionMs: num
   async function runOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await deps.orm.em.fork().transactional(async (em) => {
-        if (!(await tryLockCleanup(em))) return 0; // another instance is cleaning
-        return deleteProcessedMessagesBefore(em, new Date(deps.now().getTime() - options.retentionMs), options.batchSize);
+      const deleted = await deps.db.transaction(async (tx) => {
+        if (!(await tryLockCleanup(tx))) return 0; // another instance is cleaning
+        return deleteProcessedMessagesBefore(tx, new Date(deps.now().getTime() - options.retentionMs), options.batchSize);
       });
       total += deleted;
       if (deleted < options.batchSize) return total;

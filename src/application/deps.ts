@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../persistence/database.js';
 import type { Logger } from 'pino';
 import type { ContractValidator } from '../contracts/validator.js';
 import type { Mailbox } from './mailbox.js';
@@ -8,6 +9,8 @@ export type IdPrefix = 'dist' | 'evt' | 'corr' | 'cmd';
 /** What the use cases need, passed in (no module singletons): the clock and id source are replaceable in tests. */
 export interface ServiceDeps {
   orm: MikroORM;
+  /** SQL and transactions on the ORM's pool, without its unit of work: what every hot path uses. */
+  db: Database;
   validator: ContractValidator;
   mailbox: Mailbox;
   log: Logger;

@@ -3,7 +3,7 @@
  * tenant, check the caller's expected version, let the domain decide, write the new state and its events in the
  * same transaction. Nothing here talks to NATS; replies go out after these resolve (after the commit).
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import type {
   BumpVersionRequest,
   CreateMicroNicheVariantRequest,
@@ -43,8 +43,8 @@ export function notFound(id: string): ServiceFailure {
   return new ServiceFailure('NOT_FOUND', `distribution ${id} does not exist in this tenant`, { id });
 }
 
-async function loadForChange(em: EntityManager, context: RequestContext, id: string, expectedVersion: number | undefined): Promise<LoadedDistribution> {
-  const loaded = await findLiveById(em, context.tenantId, id);
+async function loadForChange(tx: Sql, context: RequestContext, id: string, expectedVersion: number | undefined): Promise<LoadedDistribution> {
+  const loaded = await findLiveById(tx, context.tenantId, id);
   if (!loaded) throw notFound(id);
   if (expectedVersion !== undefined && expectedVersion !== loaded.rowVersion) {
     throw new ServiceFailure('VERSION_CONFLICT', `expected_version ${expectedVersion} is stale: the distribution is at row_version ${loaded.rowVersion}`, {
@@ -57,7 +57,7 @@ async function loadForChange(em: EntityManager, context: RequestContext, id: str
 
 /** Decides the command and writes the new state: no events means nothing changed, so nothing is written. */
 async function applyDecision(
-  em: EntityManager,
+  tx: Sql,
   loaded: LoadedDistribution,
   command: DistributionCommand,
   now: string,
@@ -67,7 +67,7 @@ async function applyDecision(
   if (!decision.ok) throw ServiceFailure.from(decision.rejection);
   if (decision.events.length === 0) return { resource: toResource(loaded.state, loaded.rowVersion), events: [] };
   const next = decision.events.reduce(evolve, loaded.state);
-  const rowVersion = await updateDistribution(em, next, loaded.rowVersion, audit);
+  const rowVersion = await updateDistribution(tx, next, loaded.rowVersion, audit);
   return { resource: toResource(next, rowVersion), events: decision.events };
 }
 
@@ -87,12 +87,12 @@ function inCommand<T extends object>(
   context: RequestContext,
   key: string,
   idempotency: Idempotency | undefined,
-  work: (em: EntityManager, now: string) => Promise<T>,
+  work: (tx: Sql, now: string) => Promise<T>,
 ): Promise<T> {
-  return runCommand(deps, key, (em) => {
-    const attempt = () => work(em, deps.now().toISOString());
+  return runCommand(deps, key, (tx) => {
+    const attempt = () => work(tx, deps.now().toISOString());
     if (!idempotency) return attempt();
-    return idempotent(em, { tenantId: context.tenantId, operation: idempotency.operation, key: idempotency.key }, idempotency.request, attempt);
+    return idempotent(tx, { tenantId: context.tenantId, operation: idempotency.operation, key: idempotency.key }, idempotency.request, attempt);
   });
 }
 
@@ -104,10 +104,10 @@ function changeDistribution(
   command: DistributionCommand,
   idempotency?: Idempotency,
 ): Promise<Distribution> {
-  return inCommand(deps, context, request.id, idempotency, async (em, now) => {
-    const loaded = await loadForChange(em, context, request.id, request.expected_version);
-    const { resource, events } = await applyDecision(em, loaded, command, now);
-    await recordEvents(deps, em, { ...context, timestamp: now }, events);
+  return inCommand(deps, context, request.id, idempotency, async (tx, now) => {
+    const loaded = await loadForChange(tx, context, request.id, request.expected_version);
+    const { resource, events } = await applyDecision(tx, loaded, command, now);
+    await recordEvents(deps, tx, { ...context, timestamp: now }, events);
     return resource;
   });
 }
@@ -130,10 +130,10 @@ function newDistribution(id: string, context: RequestContext, request: CreateReq
 /** Creates a distribution: decide for a slug -> insert it with its events, in one statement -> commit. */
 export function createOne(deps: ServiceDeps, context: RequestContext, request: CreateRequest): Promise<Distribution> {
   const id = deps.newId('dist');
-  return inCommand(deps, context, id, { operation: 'create', key: request.idempotency_key, request }, async (em, now) => {
+  return inCommand(deps, context, id, { operation: 'create', key: request.idempotency_key, request }, async (tx, now) => {
     const slugs = { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) };
     const decideFor = (slug: string) => createDistribution(newDistribution(id, context, request, slug), now);
-    const created = await insertWithSlug(deps, em, { ...context, timestamp: now }, slugs, decideFor);
+    const created = await insertWithSlug(deps, tx, { ...context, timestamp: now }, slugs, decideFor);
     return toResource(created.state, 1);
   });
 }
@@ -173,9 +173,9 @@ export function bumpVersion(deps: ServiceDeps, context: RequestContext, request:
  * too, each with its own distribution.deleted (parent first), all in one transaction.
  */
 export function deleteOne(deps: ServiceDeps, context: RequestContext, request: DeleteRequest): Promise<DeleteResponse> {
-  return inCommand(deps, context, request.id, undefined, async (em, now) => {
-    const parent = await loadForChange(em, context, request.id, request.expected_version);
-    const variants = await findLiveVariants(em, context.tenantId, request.id);
+  return inCommand(deps, context, request.id, undefined, async (tx, now) => {
+    const parent = await loadForChange(tx, context, request.id, request.expected_version);
+    const variants = await findLiveVariants(tx, context.tenantId, request.id);
     if (variants.length > 0 && request.cascade !== true) {
       throw new ServiceFailure('HAS_VARIANTS', `distribution ${request.id} has ${variants.length} live variant(s); delete them first or ask for cascade`, {
         variant_ids: variants.map((v) => v.state.id),
@@ -184,10 +184,10 @@ export function deleteOne(deps: ServiceDeps, context: RequestContext, request: D
     const command: DistributionCommand = { type: 'delete', deleted_by: request.deleted_by };
     const events: EventDraft[] = [];
     for (const target of [parent, ...variants]) {
-      const applied = await applyDecision(em, target, command, now, { deletedBy: request.deleted_by });
+      const applied = await applyDecision(tx, target, command, now, { deletedBy: request.deleted_by });
       events.push(...applied.events);
     }
-    await recordEvents(deps, em, { ...context, timestamp: now }, events);
+    await recordEvents(deps, tx, { ...context, timestamp: now }, events);
     return { deleted_ids: [parent.state.id, ...variants.map((v) => v.state.id)], deleted_at: now };
   });
 }
@@ -206,8 +206,8 @@ function variantSlugs(parent: DistributionState, request: CreateMicroNicheVarian
  */
 export function createVariant(deps: ServiceDeps, context: RequestContext, request: CreateMicroNicheVariantRequest): Promise<Distribution> {
   const idempotency = { operation: 'create_micro_niche_variant', key: request.idempotency_key, request };
-  return inCommand(deps, context, request.parent_id, idempotency, async (em, now) => {
-    const parent = await findAnyById(em, context.tenantId, request.parent_id);
+  return inCommand(deps, context, request.parent_id, idempotency, async (tx, now) => {
+    const parent = await findAnyById(tx, context.tenantId, request.parent_id);
     if (!parent) throw notFound(request.parent_id);
     const childId = deps.newId('dist');
     const decideFor = (slug: string): Creation => {
@@ -216,7 +216,7 @@ export function createVariant(deps: ServiceDeps, context: RequestContext, reques
       if (!derived.ok) throw ServiceFailure.from(derived.rejection);
       return derived;
     };
-    const derived = await insertWithSlug(deps, em, { ...context, timestamp: now }, variantSlugs(parent.state, request), decideFor);
+    const derived = await insertWithSlug(deps, tx, { ...context, timestamp: now }, variantSlugs(parent.state, request), decideFor);
     return toResource(derived.state, 1);
   });
 }

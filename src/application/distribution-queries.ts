@@ -6,15 +6,16 @@ import type { Distribution, GetBySlugRequest, GetRequest, ListRequest, ListRespo
 import { toResource } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import { findLiveById, findLiveBySlug, listLive } from '../persistence/distribution-repository.js';
+import type { Sql } from '../persistence/database.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import type { SlugReadCache } from './slug-read-cache.js';
 import { notFound } from './distribution-commands.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** A read on a fresh EntityManager (an identity map of its own); failures are judged where they are answered. */
-function read<T>(deps: ServiceDeps, query: (em: ReturnType<ServiceDeps['orm']['em']['fork']>) => Promise<T>): Promise<T> {
-  return query(deps.orm.em.fork());
+/** A read of committed state, outside any transaction; failures are judged where they are answered. */
+function read<T>(deps: ServiceDeps, query: (db: Sql) => Promise<T>): Promise<T> {
+  return query(deps.db);
 }
 
 export function getOne(deps: ServiceDeps, context: RequestContext, request: GetRequest): Promise<Distribution> {

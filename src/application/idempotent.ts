@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import { ServiceFailure } from '../errors.js';
 import { claimIdempotencyKey, findIdempotentResponse, requestHash, storeIdempotentResponse } from '../persistence/idempotency.js';
 
@@ -9,7 +9,7 @@ import { claimIdempotencyKey, findIdempotentResponse, requestHash, storeIdempote
  * another request body under the same key is a 409 IDEMPOTENCY_KEY_REUSED.
  */
 export async function idempotent<T extends object>(
-  em: EntityManager,
+  tx: Sql,
   scope: { tenantId: string; operation: string; key: string | undefined },
   request: object,
   effect: () => Promise<T>,
@@ -17,14 +17,14 @@ export async function idempotent<T extends object>(
   if (scope.key === undefined) return effect();
   const key = { tenantId: scope.tenantId, operation: scope.operation, key: scope.key };
   const hash = requestHash(request as Record<string, unknown>);
-  if (!(await claimIdempotencyKey(em, key, hash))) {
-    const stored = await findIdempotentResponse(em, key);
+  if (!(await claimIdempotencyKey(tx, key, hash))) {
+    const stored = await findIdempotentResponse(tx, key);
     if (stored?.requestHash !== hash) {
       throw new ServiceFailure('IDEMPOTENCY_KEY_REUSED', `idempotency key "${scope.key}" was used for a different ${scope.operation} request`);
     }
     return stored.response as T;
   }
   const response = await effect();
-  await storeIdempotentResponse(em, key, response);
+  await storeIdempotentResponse(tx, key, response);
   return response;
 }

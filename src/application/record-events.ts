@@ -2,7 +2,7 @@
  * The events a command causes, from the domain's drafts to the outbox of the command's transaction: each draft
  * becomes a Charter envelope with a new event id and the command's lineage.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import { buildEnvelope } from '../contracts/envelope.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { appendToOutbox, toOutboxBatch, type OutboxBatch } from '../persistence/outbox.js';
@@ -29,9 +29,9 @@ function toEnvelopes(deps: ServiceDeps, lineage: EventLineage, drafts: readonly 
   );
 }
 
-/** Appends the drafts, as envelopes, to the outbox of the transaction `em`. */
-export async function recordEvents(deps: ServiceDeps, em: EntityManager, lineage: EventLineage, drafts: readonly EventDraft[]): Promise<void> {
-  await appendToOutbox(em, deps.validator, toEnvelopes(deps, lineage, drafts));
+/** Appends the drafts, as envelopes, to the outbox of the transaction `tx`. */
+export async function recordEvents(deps: ServiceDeps, tx: Sql, lineage: EventLineage, drafts: readonly EventDraft[]): Promise<void> {
+  await appendToOutbox(tx, deps.validator, toEnvelopes(deps, lineage, drafts));
 }
 
 /** The drafts as validated outbox rows, for a statement that writes them together with the change (insertDistribution). */

@@ -3,7 +3,7 @@
  * and only the insert itself can tell for sure (another transaction may claim it meanwhile), so a new distribution
  * is decided for a candidate slug, inserted, and decided again for the next candidate when the slug was taken.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import type { Creation } from '../domain/distribution.js';
 import { slugCandidate } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
@@ -24,18 +24,18 @@ export interface SlugRequest {
 }
 
 /**
- * Inserts a new distribution under the slug it is entitled to, with its events, in the transaction `em`, and
+ * Inserts a new distribution under the slug it is entitled to, with its events, in the transaction `tx`, and
  * returns it: decide (`decideFor` the candidate slug) -> write the row and append its events (one statement) ->
  * on a taken slug, the next candidate (nextSlug).
  *
  * @param decideFor - The domain's decision for a slug; called again for every candidate (each gets new event ids).
  */
-export async function insertWithSlug(deps: ServiceDeps, em: EntityManager, lineage: EventLineage, slugs: SlugRequest, decideFor: (slug: string) => Creation): Promise<Creation> {
+export async function insertWithSlug(deps: ServiceDeps, tx: Sql, lineage: EventLineage, slugs: SlugRequest, decideFor: (slug: string) => Creation): Promise<Creation> {
   let slug = slugs.requested ?? slugs.generatedBase;
   for (let attempt = 1; ; attempt++) {
     const creation = decideFor(slug);
-    if (await insertDistribution(em, creation.state, outboxBatchOf(deps, lineage, creation.events))) return creation;
-    slug = await nextSlug(em, lineage.tenantId, slugs, slug, attempt);
+    if (await insertDistribution(tx, creation.state, outboxBatchOf(deps, lineage, creation.events))) return creation;
+    slug = await nextSlug(tx, lineage.tenantId, slugs, slug, attempt);
   }
 }
 
@@ -44,14 +44,14 @@ export async function insertWithSlug(deps: ServiceDeps, em: EntityManager, linea
  * when free, else the first free of base-2, base-3, ... among the tenant's live distributions; after
  * GENERATED_SLUG_ATTEMPTS the create gives up with 409 VERSION_CONFLICT (retry).
  */
-async function nextSlug(em: EntityManager, tenantId: string, slugs: SlugRequest, taken: string, attempt: number): Promise<string> {
+async function nextSlug(tx: Sql, tenantId: string, slugs: SlugRequest, taken: string, attempt: number): Promise<string> {
   if (slugs.requested !== undefined) {
     throw new ServiceFailure('SLUG_TAKEN', `slug "${slugs.requested}" is already taken in this tenant`, { slug: slugs.requested });
   }
   if (attempt >= GENERATED_SLUG_ATTEMPTS) {
     throw new ServiceFailure('VERSION_CONFLICT', `could not claim a free slug for "${slugs.generatedBase}" under concurrent creates; retry`);
   }
-  const takenNow = await findTakenSlugs(em, tenantId, slugs.generatedBase);
+  const takenNow = await findTakenSlugs(tx, tenantId, slugs.generatedBase);
   let candidate = taken;
   for (let n = 1; takenNow.has(candidate); n++) candidate = slugCandidate(slugs.generatedBase, n);
   return candidate;

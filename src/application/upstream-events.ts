@@ -10,7 +10,7 @@
  * Both run in the mailbox of the course (and of every distribution they change), and take a per-course advisory
  * lock in the database, so they serialise with each other and with commands across instances.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
 import { distributionForCourse, stagingCommand } from '../domain/course-events.js';
 import { createDistribution, decide, evolve, type Creation } from '../domain/distribution.js';
@@ -44,9 +44,9 @@ function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, 
 export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
   const course = event.payload;
   return deps.mailbox.run(courseKey(course.course_id), () =>
-    withRetries(deps, async (em) => {
-      if (!(await claimMessage(em, message.identity, courseLockKey(course.course_id)))) return 'duplicate';
-      const { hasLiveRoot, staging } = await findCourseContext(em, course.tenant_id, course.course_id);
+    withRetries(deps, async (tx) => {
+      if (!(await claimMessage(tx, message.identity, courseLockKey(course.course_id)))) return 'duplicate';
+      const { hasLiveRoot, staging } = await findCourseContext(tx, course.tenant_id, course.course_id);
       if (hasLiveRoot) return 'no-op';
       const now = deps.now().toISOString();
       const id = deps.newId('dist');
@@ -58,7 +58,7 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
         return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
       };
       const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
-      await insertWithSlug(deps, em, lineage(deps, message, course.tenant_id, now), slugs, build);
+      await insertWithSlug(deps, tx, lineage(deps, message, course.tenant_id, now), slugs, build);
       return 'applied';
     }),
   );
@@ -68,19 +68,19 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
   const deployment = event.payload;
   // The distributions' mailboxes are taken by id, read here; one created meanwhile is found again inside the
   // transaction (the row version protects it) or starts with the recorded deployment.
-  const known = await findLiveByCourse(deps.orm.em.fork(), deployment.course_id);
+  const known = await findLiveByCourse(deps.db, deployment.course_id);
   const keys = [courseKey(deployment.course_id), ...known.map((d) => d.state.id)];
   return deps.mailbox.runAll(keys, () =>
-    withRetries(deps, async (em: EntityManager) => {
-      if (!(await claimMessage(em, message.identity, courseLockKey(deployment.course_id)))) return 'duplicate';
-      await recordCourseStaging(em, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
+    withRetries(deps, async (tx: Sql) => {
+      if (!(await claimMessage(tx, message.identity, courseLockKey(deployment.course_id)))) return 'duplicate';
+      await recordCourseStaging(tx, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
       const now = deps.now().toISOString();
-      for (const loaded of await findLiveByCourse(em, deployment.course_id)) {
+      for (const loaded of await findLiveByCourse(tx, deployment.course_id)) {
         const decision = decide(loaded.state, stagingCommand(deployment), now);
         if (!decision.ok) throw ServiceFailure.from(decision.rejection);
         if (decision.events.length === 0) continue;
-        await updateDistribution(em, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
-        await recordEvents(deps, em, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
+        await updateDistribution(tx, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
+        await recordEvents(deps, tx, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
       }
       return 'applied';
     }),

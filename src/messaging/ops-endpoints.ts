@@ -87,13 +87,13 @@ export function addOpsEndpoints(service: Service, options: OpsEndpointsOptions):
     const body = parseBody(msg, ['limit', 'after_id', 'include_replayed']);
     const limit = positiveInteger(body, 'limit', 50, 500);
     const afterId = body.after_id === undefined ? 0 : positiveInteger(body, 'after_id');
-    const items = await listDeadLetters(deps.orm.em.fork(), { limit, afterId, includeReplayed: body.include_replayed === true });
+    const items = await listDeadLetters(deps.db, { limit, afterId, includeReplayed: body.include_replayed === true });
     return { items: items.map(summary), next_after_id: items.length === limit ? (items.at(-1)?.id ?? null) : null };
   });
 
   const load = async (body: Body): Promise<DeadLetter> => {
     const id = positiveInteger(body, 'id');
-    const letter = await findDeadLetter(deps.orm.em.fork(), id);
+    const letter = await findDeadLetter(deps.db, id);
     if (!letter) throw new ServiceFailure('NOT_FOUND', `dead letter ${id} does not exist`);
     return letter;
   };

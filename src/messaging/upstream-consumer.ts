@@ -58,7 +58,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   let deadLettered = 0;
 
   const pause = createIntakePause({
-    probe: () => deps.orm.em.fork().execute('select 1'),
+    probe: () => deps.db.execute('select 1'),
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,
     onPause: () => pullLoop.interrupt(),
@@ -68,7 +68,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   const pullLoop = createPullLoop(jetstream(nc), settings, { settle, pause, signal: stopped.signal, log });
 
   async function deadLetter(delivery: UpstreamDelivery, reason: string, deliveryCount: number): Promise<void> {
-    const id = await storeDeadLetter(deps.orm.em.fork(), {
+    const id = await storeDeadLetter(deps.db, {
       consumer: settings.durableName,
       messageId: delivery.headers['Nats-Msg-Id']?.[0] ?? null,
       subject: delivery.subject,
@@ -143,7 +143,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
         stream: letter.stream ?? '',
         streamSeq: letter.streamSeq ?? 0,
       });
-      await markDeadLetterReplayed(deps.orm.em.fork(), letter.id, outcome);
+      await markDeadLetterReplayed(deps.db, letter.id, outcome);
       return outcome;
     },
     status: () => ({ paused: pause.paused, inFlight: pullLoop.inFlight, processed, deadLettered }),

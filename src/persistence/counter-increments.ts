@@ -2,7 +2,7 @@
  * The statement that counts views or enrollment clicks: the increments of a whole batch and one aggregate event per
  * distribution, in one statement (one round trip, atomic on its own, so it needs no transaction around it).
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import { writeOutboxRows, type OutboxBatch } from './outbox.js';
 
 /** The counter columns; each is also the name of the new total in its event's payload. */
@@ -31,8 +31,8 @@ export interface CounterTotal {
  *
  * @param events - One event per increment whose `aggregate_id` is the increment's distribution.
  */
-export async function incrementCounters(em: EntityManager, column: CounterColumn, increments: readonly CounterIncrement[], events: OutboxBatch): Promise<CounterTotal[]> {
-  const rows = await em.execute<{ id: string; tenant_id: string; total: string | number }[]>(
+export async function incrementCounters(db: Sql, column: CounterColumn, increments: readonly CounterIncrement[], events: OutboxBatch): Promise<CounterTotal[]> {
+  const rows = await db.execute<{ id: string; tenant_id: string; total: string | number }>(
     `with v as (
        select * from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, n bigint)
      ), locked as (

@@ -1,5 +1,5 @@
 /** Dead letters: messages that can never be processed as they are, kept whole with the reason, for operators. */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 
 export interface NewDeadLetter {
   consumer: string;
@@ -56,8 +56,8 @@ function fromRecord(r: DeadLetterRecord): DeadLetter {
   };
 }
 
-export async function storeDeadLetter(em: EntityManager, letter: NewDeadLetter): Promise<number> {
-  const [row] = await em.execute<{ id: string }[]>(
+export async function storeDeadLetter(db: Sql, letter: NewDeadLetter): Promise<number> {
+  const [row] = await db.execute<{ id: string }>(
     `insert into dead_letter (consumer, message_id, subject, headers, data, reason, delivery_count, stream, stream_seq)
      values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) returning id`,
     [
@@ -76,19 +76,19 @@ export async function storeDeadLetter(em: EntityManager, letter: NewDeadLetter):
 }
 
 /** Dead letters in id order after `afterId`; by default only those not replayed successfully yet. */
-export async function listDeadLetters(em: EntityManager, options: { afterId?: number; limit: number; includeReplayed?: boolean }): Promise<DeadLetter[]> {
-  const rows = await em.execute<DeadLetterRecord[]>(`select * from dead_letter where id > ? ${options.includeReplayed ? '' : 'and replayed_at is null'} order by id limit ?`, [
+export async function listDeadLetters(db: Sql, options: { afterId?: number; limit: number; includeReplayed?: boolean }): Promise<DeadLetter[]> {
+  const rows = await db.execute<DeadLetterRecord>(`select * from dead_letter where id > ? ${options.includeReplayed ? '' : 'and replayed_at is null'} order by id limit ?`, [
     options.afterId ?? 0,
     options.limit,
   ]);
   return rows.map(fromRecord);
 }
 
-export async function findDeadLetter(em: EntityManager, id: number): Promise<DeadLetter | null> {
-  const [row] = await em.execute<DeadLetterRecord[]>(`select * from dead_letter where id = ?`, [id]);
+export async function findDeadLetter(db: Sql, id: number): Promise<DeadLetter | null> {
+  const [row] = await db.execute<DeadLetterRecord>(`select * from dead_letter where id = ?`, [id]);
   return row ? fromRecord(row) : null;
 }
 
-export async function markDeadLetterReplayed(em: EntityManager, id: number, outcome: string): Promise<void> {
-  await em.execute(`update dead_letter set replayed_at = now(), replay_outcome = ? where id = ?`, [outcome, id]);
+export async function markDeadLetterReplayed(db: Sql, id: number, outcome: string): Promise<void> {
+  await db.execute(`update dead_letter set replayed_at = now(), replay_outcome = ? where id = ?`, [outcome, id]);
 }

@@ -2,10 +2,9 @@
  * Reads and writes of the distribution table. Every function takes the EntityManager of the caller's transaction
  * and scopes by tenant; deleted rows are invisible except where a function says otherwise.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import type { DistributionState } from '../domain/distribution.js';
-import { DistributionEntity } from './entities/distribution.entity.js';
-import { fromRecord, toRowChanges, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
+import { fromRecord, type DistributionRecord, type LoadedDistribution } from './distribution-rows.js';
 import { writeOutboxRows, type OutboxBatch } from './outbox.js';
 
 export type { LoadedDistribution };
@@ -18,26 +17,26 @@ export class ConcurrentChangeError extends Error {
   }
 }
 
-async function selectOne(em: EntityManager, where: string, params: unknown[]): Promise<LoadedDistribution | null> {
-  const [record] = await em.execute<DistributionRecord[]>(`select * from distribution where ${where} limit 1`, params);
+async function selectOne(db: Sql, where: string, params: unknown[]): Promise<LoadedDistribution | null> {
+  const [record] = await db.execute<DistributionRecord>(`select * from distribution where ${where} limit 1`, params);
   return record ? fromRecord(record) : null;
 }
 
-export function findLiveById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
-  return selectOne(em, 'id = ? and tenant_id = ? and deleted_at is null', [id, tenantId]);
+export function findLiveById(db: Sql, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  return selectOne(db, 'id = ? and tenant_id = ? and deleted_at is null', [id, tenantId]);
 }
 
 /** Includes deleted rows: a variant request must tell "parent deleted" (409) from "no such parent" (404). */
-export function findAnyById(em: EntityManager, tenantId: string, id: string): Promise<LoadedDistribution | null> {
-  return selectOne(em, 'id = ? and tenant_id = ?', [id, tenantId]);
+export function findAnyById(db: Sql, tenantId: string, id: string): Promise<LoadedDistribution | null> {
+  return selectOne(db, 'id = ? and tenant_id = ?', [id, tenantId]);
 }
 
-export function findLiveBySlug(em: EntityManager, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
-  return selectOne(em, 'tenant_id = ? and slug = ? and deleted_at is null', [tenantId, slug]);
+export function findLiveBySlug(db: Sql, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
+  return selectOne(db, 'tenant_id = ? and slug = ? and deleted_at is null', [tenantId, slug]);
 }
 
-export async function findLiveVariants(em: EntityManager, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
-  const records = await em.execute<DistributionRecord[]>(`select * from distribution where tenant_id = ? and derived_from = ? and deleted_at is null order by id`, [
+export async function findLiveVariants(db: Sql, tenantId: string, parentId: string): Promise<LoadedDistribution[]> {
+  const records = await db.execute<DistributionRecord>(`select * from distribution where tenant_id = ? and derived_from = ? and deleted_at is null order by id`, [
     tenantId,
     parentId,
   ]);
@@ -45,8 +44,8 @@ export async function findLiveVariants(em: EntityManager, tenantId: string, pare
 }
 
 /** Live distributions of a course, in every tenant (CourseFactory's course ids are global). */
-export async function findLiveByCourse(em: EntityManager, courseId: string): Promise<LoadedDistribution[]> {
-  const records = await em.execute<DistributionRecord[]>(`select * from distribution where course_id = ? and deleted_at is null order by id`, [courseId]);
+export async function findLiveByCourse(db: Sql, courseId: string): Promise<LoadedDistribution[]> {
+  const records = await db.execute<DistributionRecord>(`select * from distribution where course_id = ? and deleted_at is null order by id`, [courseId]);
   return records.map(fromRecord);
 }
 
@@ -61,7 +60,7 @@ export interface ListFilter {
 }
 
 /** One page of live distributions in id order; asks for one extra row to know whether another page exists. */
-export async function listLive(em: EntityManager, tenantId: string, filter: ListFilter): Promise<{ items: LoadedDistribution[]; hasMore: boolean }> {
+export async function listLive(db: Sql, tenantId: string, filter: ListFilter): Promise<{ items: LoadedDistribution[]; hasMore: boolean }> {
   const where = ['tenant_id = ?', 'deleted_at is null'];
   const params: unknown[] = [tenantId];
   const filterBy = (condition: string, value: unknown) => (where.push(condition), params.push(value));
@@ -70,13 +69,13 @@ export async function listLive(em: EntityManager, tenantId: string, filter: List
   if (filter.targetGroup !== undefined) filterBy('target_group @> array[?]::text[]', filter.targetGroup);
   if (filter.derivedFrom !== undefined) filterBy('derived_from = ?', filter.derivedFrom);
   if (filter.afterId !== undefined) filterBy('id > ?', filter.afterId);
-  const rows = await em.execute<DistributionRecord[]>(`select * from distribution where ${where.join(' and ')} order by id limit ?`, [...params, filter.limit + 1]);
+  const rows = await db.execute<DistributionRecord>(`select * from distribution where ${where.join(' and ')} order by id limit ?`, [...params, filter.limit + 1]);
   return { items: rows.slice(0, filter.limit).map(fromRecord), hasMore: rows.length > filter.limit };
 }
 
 /** Live slugs of a tenant equal to `base` or `base-<n>`: what an auto-generated slug must avoid. */
-export async function findTakenSlugs(em: EntityManager, tenantId: string, base: string): Promise<Set<string>> {
-  const rows = await em.execute<{ slug: string }[]>(`select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`, [
+export async function findTakenSlugs(db: Sql, tenantId: string, base: string): Promise<Set<string>> {
+  const rows = await db.execute<{ slug: string }>(`select slug from distribution where tenant_id = ? and deleted_at is null and (slug = ? or slug like ? escape '\\')`, [
     tenantId,
     base,
     `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`,
@@ -89,8 +88,8 @@ export async function findTakenSlugs(em: EntityManager, tenantId: string, base: 
  * taken by a live distribution of the tenant; returns whether it was inserted (the events only are when it was).
  * A taken slug does not abort the transaction (ON CONFLICT DO NOTHING), so the caller may try another.
  */
-export async function insertDistribution(em: EntityManager, state: DistributionState, events: OutboxBatch): Promise<boolean> {
-  const inserted = await em.execute<{ id: string }[]>(
+export async function insertDistribution(db: Sql, state: DistributionState, events: OutboxBatch): Promise<boolean> {
+  const inserted = await db.execute<{ id: string }>(
     `with inserted as (
        insert into distribution
        select * from jsonb_populate_record(null::distribution, ?::jsonb)
@@ -108,12 +107,19 @@ export async function insertDistribution(em: EntityManager, state: DistributionS
  * Writes the new state if the row still has `expectedRowVersion` (and bumps it); otherwise throws
  * ConcurrentChangeError. Returns the new row version.
  */
-export async function updateDistribution(em: EntityManager, state: DistributionState, expectedRowVersion: number, audit: { deletedBy?: string } = {}): Promise<number> {
-  const changed = await em.nativeUpdate(
-    DistributionEntity,
-    { id: state.id, tenantId: state.tenant_id, rowVersion: expectedRowVersion },
-    { ...toRowChanges(state), ...(audit.deletedBy !== undefined && { deletedBy: audit.deletedBy }), rowVersion: expectedRowVersion + 1 },
+export async function updateDistribution(db: Sql, state: DistributionState, expectedRowVersion: number, audit: { deletedBy?: string } = {}): Promise<number> {
+  // Counters are not written here: they are only ever incremented in SQL (counter-increments.ts).
+  const changed = await db.execute<{ row_version: number }>(
+    `update distribution d
+        set slug = n.slug, language = n.language, title = n.title, description = n.description, target_group = n.target_group,
+            visibility = n.visibility, version = n.version, seo = n.seo, cta = n.cta, staging_url = n.staging_url,
+            staging_deployed_at = n.staging_deployed_at, published_at = n.published_at, updated_at = n.updated_at,
+            deleted_at = n.deleted_at, deleted_by = coalesce(n.deleted_by, d.deleted_by), row_version = d.row_version + 1
+       from jsonb_populate_record(null::distribution, ?::jsonb) n
+      where d.id = ? and d.tenant_id = ? and d.row_version = ?
+      returning d.row_version`,
+    [JSON.stringify({ ...state, deleted_by: audit.deletedBy ?? null }), state.id, state.tenant_id, expectedRowVersion],
   );
-  if (changed !== 1) throw new ConcurrentChangeError(state.id);
+  if (changed.length !== 1) throw new ConcurrentChangeError(state.id);
   return expectedRowVersion + 1;
 }

@@ -4,7 +4,6 @@ import type { DistributionRow } from './entities/distribution.entity.js';
 
 /** MikroORM's pg driver hands timestamps out as strings, entities as Dates: both become ISO strings. */
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
-const date = (s: string | null): Date | null => (s ? new Date(s) : null);
 
 /** A distribution row as `select *` returns it through pg (snake_case columns; bigint counters as strings). */
 export interface DistributionRecord {
@@ -64,25 +63,5 @@ export function fromRecord(r: DistributionRecord): LoadedDistribution {
       updated_at: iso(r.updated_at)!,
       deleted_at: iso(r.deleted_at),
     },
-  };
-}
-
-/** The columns a command may change (counters are only ever incremented in SQL, see counters.ts). */
-export function toRowChanges(state: DistributionState) {
-  return {
-    slug: state.slug,
-    language: state.language,
-    title: state.title,
-    description: state.description,
-    targetGroup: state.target_group,
-    visibility: state.visibility,
-    version: state.version,
-    seo: state.seo,
-    cta: state.cta,
-    stagingUrl: state.staging_url,
-    stagingDeployedAt: date(state.staging_deployed_at),
-    publishedAt: date(state.published_at),
-    updatedAt: new Date(state.updated_at),
-    deletedAt: date(state.deleted_at),
   };
 }

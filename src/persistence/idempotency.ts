@@ -4,7 +4,7 @@
  * both exist or neither; a concurrent request with the same key waits on the claim and then reads the response.
  */
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 
 export interface IdempotencyScope {
@@ -23,8 +23,8 @@ export function requestHash(request: Record<string, unknown>): string {
  * Claims the key for this transaction: true when it was free. A concurrent transaction holding the same key makes
  * this wait until it ends; then the key is free again (it rolled back) or taken (it committed its response).
  */
-export async function claimIdempotencyKey(em: EntityManager, scope: IdempotencyScope, hash: string): Promise<boolean> {
-  const claimed = await em.execute<{ key: string }[]>(
+export async function claimIdempotencyKey(db: Sql, scope: IdempotencyScope, hash: string): Promise<boolean> {
+  const claimed = await db.execute<{ key: string }>(
     `insert into idempotency_record (tenant_id, operation, key, request_hash, response)
      values (?, ?, ?, ?, '{}'::jsonb) on conflict do nothing returning key`,
     [scope.tenantId, scope.operation, scope.key, hash],
@@ -32,8 +32,8 @@ export async function claimIdempotencyKey(em: EntityManager, scope: IdempotencyS
   return claimed.length === 1;
 }
 
-export async function findIdempotentResponse(em: EntityManager, scope: IdempotencyScope): Promise<{ requestHash: string; response: Record<string, unknown> } | null> {
-  const [row] = await em.execute<{ request_hash: string; response: Record<string, unknown> }[]>(
+export async function findIdempotentResponse(db: Sql, scope: IdempotencyScope): Promise<{ requestHash: string; response: Record<string, unknown> } | null> {
+  const [row] = await db.execute<{ request_hash: string; response: Record<string, unknown> }>(
     `select request_hash, response from idempotency_record where tenant_id = ? and operation = ? and key = ?`,
     [scope.tenantId, scope.operation, scope.key],
   );
@@ -41,8 +41,8 @@ export async function findIdempotentResponse(em: EntityManager, scope: Idempoten
 }
 
 /** Stores the response of the claimed key, in the same transaction as the effect. */
-export async function storeIdempotentResponse(em: EntityManager, scope: IdempotencyScope, response: object): Promise<void> {
-  await em.execute(`update idempotency_record set response = ?::jsonb where tenant_id = ? and operation = ? and key = ?`, [
+export async function storeIdempotentResponse(db: Sql, scope: IdempotencyScope, response: object): Promise<void> {
+  await db.execute(`update idempotency_record set response = ?::jsonb where tenant_id = ? and operation = ? and key = ?`, [
     JSON.stringify(response),
     scope.tenantId,
     scope.operation,

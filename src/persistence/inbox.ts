@@ -4,7 +4,7 @@
  * caller acks it without doing anything. A concurrent delivery of the same message waits on the claim and then sees
  * it taken. Rows are kept for the dedup retention and deleted in bounded batches.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import { CLEANUP_LOCK_KEY, TEXT_KEY_LOCK_SQL } from './advisory-locks.js';
 
 export interface MessageIdentity {
@@ -21,9 +21,9 @@ export interface MessageIdentity {
  * statement (one round trip): whatever else holds it finishes first, across instances, and this transaction then
  * holds it until it ends.
  */
-export async function claimMessage(em: EntityManager, message: MessageIdentity, serialiseOn?: string): Promise<boolean> {
+export async function claimMessage(db: Sql, message: MessageIdentity, serialiseOn?: string): Promise<boolean> {
   const row = [message.consumer, message.messageId, message.stream, message.streamSeq, message.subject];
-  const claimed = await em.execute<{ message_id: string }[]>(
+  const claimed = await db.execute<{ message_id: string }>(
     serialiseOn === undefined
       ? `insert into processed_message (consumer, message_id, stream, stream_seq, subject)
          values (?, ?, ?, ?, ?) on conflict do nothing returning message_id`
@@ -36,17 +36,17 @@ export async function claimMessage(em: EntityManager, message: MessageIdentity, 
 }
 
 /**
- * Takes the cleanup lock for the rest of the transaction `em` if no other instance holds it; false when one does
+ * Takes the cleanup lock for the rest of the transaction `db` if no other instance holds it; false when one does
  * (it is cleaning, so this pass has nothing to do).
  */
-export async function tryLockCleanup(em: EntityManager): Promise<boolean> {
-  const [lock] = await em.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [CLEANUP_LOCK_KEY]);
+export async function tryLockCleanup(db: Sql): Promise<boolean> {
+  const [lock] = await db.execute<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [CLEANUP_LOCK_KEY]);
   return lock?.locked === true;
 }
 
 /** Deletes up to `batchSize` processed-message rows older than `olderThan`; returns how many went. */
-export async function deleteProcessedMessagesBefore(em: EntityManager, olderThan: Date, batchSize: number): Promise<number> {
-  const deleted = await em.execute<{ n: number }[]>(
+export async function deleteProcessedMessagesBefore(db: Sql, olderThan: Date, batchSize: number): Promise<number> {
+  const deleted = await db.execute<{ n: number }>(
     `with old as (
        select consumer, message_id from processed_message where processed_at < ? order by processed_at limit ?
      )

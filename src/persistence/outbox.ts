@@ -4,7 +4,7 @@
  * Each envelope is validated against its schema first: an event the contract would reject is a bug, and the
  * whole transaction fails rather than store it.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import type { ContractValidator } from '../contracts/validator.js';
 import { formatIssues } from '../contracts/validator.js';
 import { eventSubject, subjectIdOf } from '../contracts/envelope.js';
@@ -70,8 +70,8 @@ export function toOutboxBatch(validator: ContractValidator, envelopes: readonly 
   return { json: JSON.stringify(rows), size: rows.length };
 }
 
-/** Appends the envelopes to the outbox of the transaction `em`: one statement for any number of events. */
-export async function appendToOutbox(em: EntityManager, validator: ContractValidator, envelopes: readonly EventEnvelope[]): Promise<void> {
+/** Appends the envelopes to the outbox of the transaction `db`: one statement for any number of events. */
+export async function appendToOutbox(db: Sql, validator: ContractValidator, envelopes: readonly EventEnvelope[]): Promise<void> {
   if (envelopes.length === 0) return;
-  await em.execute(writeOutboxRows(), [toOutboxBatch(validator, envelopes).json], 'run');
+  await db.execute(writeOutboxRows(), [toOutboxBatch(validator, envelopes).json]);
 }

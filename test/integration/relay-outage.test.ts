@@ -56,8 +56,8 @@ t.test("when the relay's NATS is down, then commands succeed and every event arr
   const template = (await db.query<{ envelope: any }>(`select envelope from outbox_event where event_type = 'distribution.created' limit 1`)).rows[0]!.envelope;
   const rolledBackId = commandApp.deps.newId('evt');
   await t.rejects(
-    commandApp.deps.orm.em.fork().transactional(async (em) => {
-      await appendToOutbox(em, createContractValidator(), [{ ...template, id: rolledBackId }]);
+    commandApp.deps.db.transaction(async (tx) => {
+      await appendToOutbox(tx, createContractValidator(), [{ ...template, id: rolledBackId }]);
       throw new Error('rolled back on purpose');
     }),
   );
