@@ -51,7 +51,8 @@ const ackedAt = new Map<string, number>();
 
 async function bootApp(databaseUrl: string, env: Record<string, string>) {
   const prefix = `benchrelay${randomBytes(3).toString('hex')}`;
-  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', ...env });
+  // The relay scenarios do not consume: without the consumer, no COURSE stream is expected.
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', CONSUMER_ENABLED: 'false', ...env });
   const app = await createApp(config, {
     log: pino({ level: 'error' }),
     relayHooks: process.env.BENCH_DEBUG ? { afterPublish: (row) => void ackedAt.set(row.eventId, performance.now()) } : {},
