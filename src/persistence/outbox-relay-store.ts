@@ -5,8 +5,8 @@
  *
  * Order: within one distribution, outbox ids follow commit order, because every transaction that appends an event
  * for a distribution first writes (and so row-locks) that distribution, and takes its ids only after the lock.
- * Across distributions a smaller id may commit later; reading "all unpublished rows" on every pass (no
- * high-water mark) means such a row is picked up by the next pass, never skipped (Watermill #311).
+ * Across distributions a smaller id may commit later; such a row is picked up by the next pass from the start,
+ * never skipped (the bug of Watermill #311), and until then no later row of its distribution is read.
  */
 
 /** The part of pg.Client the store needs. */
@@ -29,14 +29,22 @@ export interface UnpublishedRow {
   attempts: number;
 }
 
-/** Up to `limit` unpublished rows in id order, after `afterId` when given (the relay's pipelined reads). */
+/**
+ * Up to `limit` unpublished rows in id order, after `afterId` when given (the relay's pipelined reads).
+ * A read after `afterId` leaves out every row whose distribution still has an unpublished row at or before
+ * `afterId`: one that committed after the relay read past its id, or that failed. Publishing the later row first
+ * would break the order per distribution; both are published by the next pass from the start, in id order.
+ */
 export async function fetchUnpublished(db: Queryable, limit: number, afterId?: string): Promise<UnpublishedRow[]> {
   const result = await db.query<UnpublishedRow>(
     `select o.id::text as id, event_id as "eventId", event_type as "eventType", subject, aggregate_id as "aggregateId",
             envelope::text as body,
             coalesce(envelope->>'timestamp', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as time,
             attempts
-       from outbox_event o where published_at is null and o.id > $2
+       from outbox_event o
+      where published_at is null and o.id > $2
+        and not exists (select 1 from outbox_event e
+                         where e.aggregate_id = o.aggregate_id and e.published_at is null and e.id < o.id and e.id <= $2)
       order by o.id limit $1`, // o.id: the bigint, not the text alias `id` (which would sort 10 before 5)
     [limit, afterId ?? '0'],
   );

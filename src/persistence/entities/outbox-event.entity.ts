@@ -24,6 +24,10 @@ export const OutboxEventEntity = defineEntity({
   uniques: [{ name: 'outbox_event_event_id_key', properties: ['eventId'] }],
   indexes: [
     { name: 'outbox_event_unpublished_idx', expression: 'create index outbox_event_unpublished_idx on outbox_event (id) where published_at is null' },
+    {
+      name: 'outbox_event_unpublished_aggregate_idx',
+      expression: 'create index outbox_event_unpublished_aggregate_idx on outbox_event (aggregate_id, id) where published_at is null',
+    },
     { name: 'outbox_event_published_at_idx', expression: 'create index outbox_event_published_at_idx on outbox_event (published_at) where published_at is not null' },
   ],
 });
