@@ -55,9 +55,7 @@ export function migrationsCheck(state: ProbeResult<MigrationState>): HealthCheck
   return { ...base, state: 'ok' };
 }
 
-export type ConsumerObservation =
-  | { enabled: false }
-  | { enabled: true; durable: string; paused: boolean; pulling: boolean; info: ProbeResult<unknown> };
+export type ConsumerObservation = { enabled: false } | { enabled: true; durable: string; paused: boolean; pulling: boolean; info: ProbeResult<unknown> };
 
 /** The durable consumer exists on the server and this instance pulls from it; paused (database down) = degraded. */
 export function consumerCheck(seen: ConsumerObservation): HealthCheck {
@@ -76,7 +74,8 @@ export type RelayRole = 'active' | 'standby' | 'disabled';
 export function relayCheck(here: RelayRole, holder: ProbeResult<LockHolder | null>): HealthCheck {
   if (!holder.ok) return { ...failed('degraded', holder, 'cannot ask who holds the relay lock'), here };
   const base = { latency_ms: holder.latencyMs, here, holder_pid: holder.value?.pid ?? null, holder_application: holder.value?.applicationName ?? null };
-  if (!holder.value) return { ...base, state: 'degraded', reason: `no instance holds the relay lock: the outbox is not published${here === 'disabled' ? ' (RELAY_ENABLED=false here)' : ''}` };
+  if (!holder.value)
+    return { ...base, state: 'degraded', reason: `no instance holds the relay lock: the outbox is not published${here === 'disabled' ? ' (RELAY_ENABLED=false here)' : ''}` };
   return { ...base, state: 'ok' };
 }
 
@@ -84,7 +83,10 @@ export function relayCheck(here: RelayRole, holder: ProbeResult<LockHolder | nul
 export function countersCheck(counters: Record<string, CounterStatus>): HealthCheck {
   const failing = Object.entries(counters).filter(([, c]) => c.lastFlushOk === false);
   const detail = Object.fromEntries(
-    Object.entries(counters).map(([kind, c]) => [kind, { queued: c.queued, flushing: c.flushing, last_flush_at: c.lastFlushAt, last_flush_ok: c.lastFlushOk, last_error: c.lastError }]),
+    Object.entries(counters).map(([kind, c]) => [
+      kind,
+      { queued: c.queued, flushing: c.flushing, last_flush_at: c.lastFlushAt, last_flush_ok: c.lastFlushOk, last_error: c.lastError },
+    ]),
   );
   if (failing.length > 0) return { state: 'degraded', latency_ms: 0, reason: failing.map(([kind, c]) => `last ${kind} flush failed: ${c.lastError}`).join('; '), ...detail };
   return { state: 'ok', latency_ms: 0, ...detail };

@@ -2,7 +2,17 @@
  * Gathers `ops.health` for this instance: every probe runs at once, each bounded by HEALTH_CHECK_TIMEOUT_MS, and
  * application/health-policy.ts judges what they saw. Never rejects: a failing dependency is a check's state.
  */
-import { consumerCheck, countersCheck, databaseCheck, judgeHealth, migrationsCheck, natsCheck, relayCheck, type HealthCheck, type HealthStatus } from '../application/health-policy.js';
+import {
+  consumerCheck,
+  countersCheck,
+  databaseCheck,
+  judgeHealth,
+  migrationsCheck,
+  natsCheck,
+  relayCheck,
+  type HealthCheck,
+  type HealthStatus,
+} from '../application/health-policy.js';
 import { timedProbe } from '../application/timed-probe.js';
 import { databaseRoundTrip, findRelayLockHolder, readMigrationState } from '../persistence/ops-queries.js';
 import { readConsumerInfo } from './consumer-info.js';

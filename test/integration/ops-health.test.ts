@@ -2,15 +2,15 @@
  * `ops.health` against real NATS and PostgreSQL: every check with its state and latency, scatter-gather across
  * instances on one namespace (and one instance by its own subject), a missing relay and a database outage.
  */
-import pg from 'pg';
 import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
 import { generationCompleted, publishCourseEvent } from '../helpers/course-events.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { makeDatabaseUnavailable } from '../helpers/database-outage.js';
 import { waitFor } from '../helpers/event-stream.js';
 import { deleteStreamQuietly, natsNamespace } from '../helpers/nats.js';
 import { opsGather, opsRequest } from '../helpers/ops.js';
-import { resolveNats, resolvePostgres } from '../helpers/services.js';
+import { resolveNats } from '../helpers/services.js';
 
 const CHECKS = ['nats', 'database', 'migrations', 'consumer', 'relay', 'counters'];
 const fast = { OUTBOX_LOCK_RETRY_MS: '100', CONSUMER_RETRY_BASE_MS: '100', CONSUMER_RETRY_MAX_MS: '300', DB_ACQUIRE_TIMEOUT_MS: '1000' };
@@ -22,7 +22,10 @@ t.test('when two instances share a namespace, then ops.health reaches both, ops.
   t.teardown(() => deleteStreamQuietly(nats.url, namespace.stream('DISTRIBUTION')));
   const first = await startTestApp(t, { db, namespace, env: fast });
   const second = await startTestApp(t, { db, namespace, env: fast });
-  await waitFor('one relay active and both pulling', () => (first.app.relay!.active || second.app.relay!.active) && first.app.consumer!.status().pulling && second.app.consumer!.status().pulling);
+  await waitFor(
+    'one relay active and both pulling',
+    () => (first.app.relay!.active || second.app.relay!.active) && first.app.consumer!.status().pulling && second.app.consumer!.status().pulling,
+  );
 
   const answers = await opsGather(first.nc, namespace.id, 'health');
   t.equal(answers.length, 2, 'one request, an answer from each instance');
@@ -64,15 +67,7 @@ t.test('when no instance runs a relay, then health is degraded and names it; a d
 t.test('when the database is unavailable, then health is down, names the database, and shows the consumer paused as degraded', async (t) => {
   const { app, db, nc, namespace } = await startTestApp(t, { env: { ...fast, HEALTH_CHECK_TIMEOUT_MS: '1500' } });
   await waitFor('pulling', () => app.consumer!.status().pulling);
-  const server = await resolvePostgres();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  t.teardown(async () => {
-    await admin.query(`alter database "${db.name}" with allow_connections true`).catch(() => undefined);
-    await admin.end();
-  });
-  await admin.query(`alter database "${db.name}" with allow_connections false`);
-  await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
+  const outage = await makeDatabaseUnavailable(t, db);
   // The consumer pauses when a message fails on the database: give it one.
   await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_health_outage'));
   await waitFor('the consumer paused', () => app.consumer!.status().paused, 10_000);
@@ -86,10 +81,14 @@ t.test('when the database is unavailable, then health is down, names the databas
   t.ok(body.reasons.some((r: string) => r.startsWith('consumer: consumption paused')));
   t.equal(body.checks.nats.state, 'ok', 'NATS is fine meanwhile');
 
-  await admin.query(`alter database "${db.name}" with allow_connections true`);
-  const healed = await waitFor('ok again', async () => {
-    const answer = (await opsRequest(nc, namespace.id, 'health')).body;
-    return answer.status === 'ok' ? answer : undefined;
-  }, 20_000);
+  await outage.restore();
+  const healed = await waitFor(
+    'ok again',
+    async () => {
+      const answer = (await opsRequest(nc, namespace.id, 'health')).body;
+      return answer.status === 'ok' ? answer : undefined;
+    },
+    20_000,
+  );
   t.same(healed.reasons, []);
 });

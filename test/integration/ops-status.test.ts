@@ -25,7 +25,7 @@ interface PlanNode {
 
 /** EXPLAIN ANALYZE of `sql`: every scan node of the plan and the execution time. */
 async function explain(sql: string): Promise<{ nodes: PlanNode[]; ms: number }> {
-  const [plan] = (await db.query(`explain (analyze, format json) ${sql}`)).rows[0]['QUERY PLAN'];
+  const [plan] = (await db.query(`explain (analyze, format json) ${sql}`)).rows[0]!['QUERY PLAN'];
   const nodes: PlanNode[] = [];
   const walk = (node: any): void => {
     nodes.push({ type: node['Node Type'], relation: node['Relation Name'], index: node['Index Name'] });
@@ -75,10 +75,14 @@ t.test('when JetStream refuses the relay (event stream gone), then the backlog a
 
   const before = during.outbox.last_published_at;
   await provisionEventStream(nc, config.stream, namespace.id, pino({ level: 'silent' }), { retryMs: 100, signal: AbortSignal.timeout(10_000) });
-  const after = await waitFor('drained', async () => {
-    const s = await status();
-    return s.outbox.unpublished === 0 ? s : undefined;
-  }, 20_000);
+  const after = await waitFor(
+    'drained',
+    async () => {
+      const s = await status();
+      return s.outbox.unpublished === 0 ? s : undefined;
+    },
+    20_000,
+  );
   t.equal(after.outbox.oldest_unpublished_age_ms, null);
   t.ok(after.outbox.last_published_at && after.outbox.last_published_at !== before, 'last publish time moved');
   t.ok(after.outbox.publish_failures_total >= during.outbox.publish_failures_total, 'failures are totals since start');
