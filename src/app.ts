@@ -26,6 +26,7 @@ import { provisionUpstreamConsumer } from './messaging/upstream-provisioning.js'
 import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
 import { provisionEventStream } from './messaging/event-stream.js';
 import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
+import { addInstanceOpsEndpoints, type InstanceOps } from './messaging/ops-instance-endpoints.js';
 
 export interface App {
   start(): Promise<void>;
@@ -108,6 +109,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.
   const consumer = config.consumer.enabled ? createUpstreamConsumer(nc, deps, config.consumer, config.nats.subjectPrefix, overrides.consumerHooks) : undefined;
   let cleanup: Cleanup | undefined;
+  let instanceOps: InstanceOps | undefined;
 
   return {
     deps,
@@ -115,6 +117,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     relay,
     consumer,
     async start() {
+      const startedAt = new Date();
       const applied = await migrate(orm, config.databaseUrl);
       log.info({ database: redactUrls(config.databaseUrl), migrations_applied: applied }, 'database ready');
       if (relay) {
@@ -130,8 +133,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         version: PACKAGE_VERSION,
         subjectPrefix: config.nats.subjectPrefix,
         queueGroup: config.nats.queueGroup,
+        statsHandler: (endpoint) => instanceOps?.statsData(endpoint) ?? Promise.resolve(null),
       });
       addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
+      instanceOps = addInstanceOpsEndpoints(commands.service, {
+        probes: { nc, orm, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
+        version: PACKAGE_VERSION,
+        startedAt,
+        queueGroup: config.nats.queueGroup,
+        subjectPrefix: config.nats.subjectPrefix,
+        log,
+        endpointStats: commands.endpointStats,
+      });
       if (consumer) {
         await provisionUpstreamConsumer(nc, config.consumer, config.nats.subjectPrefix, log, { retryMs: config.consumer.retryMaxMs, signal: provisioning.signal });
         consumer.start();

@@ -25,6 +25,8 @@ export interface Config {
   /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
   readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
+  /** Limit of each probe of `ops.health` / `ops.status` (src/messaging/ops-instance-endpoints.ts). */
+  healthCheckTimeoutMs: number;
   /** The JetStream stream our events go to (created at start when missing; drift is logged, never overwritten). */
   stream: EventStreamConfig;
   /** The outbox relay (src/messaging/outbox-relay.ts). */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxEntries: integer('READ_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
     logLevel,
+    healthCheckTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 2000, 10, 60_000),
     ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
   };

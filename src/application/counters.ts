@@ -35,6 +35,21 @@ export interface Counter {
   add(context: RequestContext, id: string, category: string): Promise<number>;
   /** Flushes what is queued and resolves when nothing is left in flight. */
   stop(): Promise<void>;
+  /** What is waiting and how the last flush went, for `ops.health` and `ops.status`. */
+  status(): CounterStatus;
+}
+
+export interface CounterStatus {
+  /** Views/clicks waiting for a flush (not yet in a batch). */
+  queued: number;
+  /** Batches being written now. */
+  flushing: number;
+  /** ISO time the last flush ended, null before the first. */
+  lastFlushAt: string | null;
+  /** Whether the last flush committed; null before the first. */
+  lastFlushOk: boolean | null;
+  /** The last failed flush's error message; cleared by the next flush that commits. */
+  lastError: string | null;
 }
 
 interface Pending {
@@ -107,6 +122,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   let timer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
   let stopping = false;
+  let last: Pick<CounterStatus, 'lastFlushAt' | 'lastFlushOk' | 'lastError'> = { lastFlushAt: null, lastFlushOk: null, lastError: null };
 
   /** A full batch goes at once; otherwise what has gathered goes when the timer fires. */
   function schedule(): void {
@@ -163,7 +179,9 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
           else item.resolve(total - (group.items.length - 1 - index));
         });
       }
+      last = { lastFlushAt: new Date().toISOString(), lastFlushOk: true, lastError: null };
     } catch (err) {
+      last = { lastFlushAt: new Date().toISOString(), lastFlushOk: false, lastError: err instanceof Error ? err.message : String(err) };
       // Every request of the batch gets the failure; each is judged where it is answered.
       if (classify(err).disposition === 'fail') deps.log.error({ err, kind: options.kind }, 'counter flush failed');
       for (const item of batch) item.reject(err);
@@ -185,5 +203,6 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
         await Promise.all(active);
       }
     },
+    status: () => ({ queued: queue.length, flushing: active.size, ...last }),
   };
 }

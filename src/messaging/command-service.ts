@@ -6,7 +6,7 @@
  * Every request is answered through serveRequest (failures judged by the failure policy, STATS kept true).
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import { Svcm, type Endpoint, type Service, type ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';
 import { schemaIds, type SchemaName } from '../../generated/schemas.js';
 import { OPERATIONS, type Operation } from '../contracts/event-types.js';
@@ -28,6 +28,8 @@ export interface CommandServiceOptions {
   version: string;
   subjectPrefix: string;
   queueGroup: string;
+  /** The `data` of an endpoint in `$SRV.STATS` (the framework's statsHandler); null when absent. */
+  statsHandler?: (endpoint: Endpoint) => Promise<unknown>;
 }
 
 export interface CommandService {
@@ -45,6 +47,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     description: 'Course landing pages (distributions): commands and queries per tenant; events on JetStream stream DISTRIBUTION.',
     queue: options.queueGroup,
     metadata: { subject_prefix: subjectPrefix },
+    statsHandler: options.statsHandler,
   });
 
   const endpointStats = trackEndpointStats(service);

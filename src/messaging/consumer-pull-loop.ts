@@ -26,6 +26,8 @@ export interface PullLoop {
   /** Stops pulling and resolves when every message in hand is settled. */
   stop(): Promise<void>;
   readonly inFlight: number;
+  /** True while a pull from the durable consumer is open (false while paused, retrying or stopped). */
+  readonly pulling: boolean;
 }
 
 export function createPullLoop(
@@ -36,6 +38,7 @@ export function createPullLoop(
   const inFlight = new Set<Promise<void>>();
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
+  let pulling = false;
   const wait = (ms: number) => sleep(ms, undefined, { signal: deps.signal }).catch(() => undefined);
 
   async function run(): Promise<void> {
@@ -47,12 +50,15 @@ export function createPullLoop(
         const consumer = await js.consumers.get(options.streamName, options.durableName);
         messages = await consumer.consume({ max_messages: Math.min(options.maxAckPending, 256) });
         failures = 0;
+        pulling = true;
         for await (const m of messages) {
           while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
           const settling: Promise<void> = deps.settle(m).finally(() => inFlight.delete(settling));
           inFlight.add(settling);
         }
+        pulling = false;
       } catch (err) {
+        pulling = false;
         if (deps.signal.aborted) break;
         // E.g. the stream or the consumer does not exist (yet).
         const delay = Math.min(options.retryBaseMs * 2 ** failures++, options.retryMaxMs);
@@ -77,6 +83,9 @@ export function createPullLoop(
     },
     get inFlight() {
       return inFlight.size;
+    },
+    get pulling() {
+      return pulling;
     },
   };
 }

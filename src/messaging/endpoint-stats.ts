@@ -5,7 +5,8 @@
  * processing time of microseconds whatever happened. Each request is recorded here when its reply is sent, and the
  * service's STATS reply (and `service.stats()`) reports these figures instead, with ADR-32's meaning:
  * `num_requests`, `num_errors` (every error reply, 4xx and 5xx), `last_error` (`"<status>:<message>"` of the last
- * error reply), `processing_time` (total, nanoseconds) and `average_processing_time` (nanoseconds).
+ * error reply), `processing_time` (total, nanoseconds) and `average_processing_time` (nanoseconds). Every other
+ * field of the framework's figures passes through as it is, `data` (the service's statsHandler) included.
  */
 import type { NamedEndpointStats, Service } from '@nats-io/services';
 

@@ -19,7 +19,8 @@ import type { UpstreamConsumer } from './upstream-consumer.js';
 
 type Body = Record<string, unknown>;
 
-function parseBody(msg: ServiceMsg, allowed: readonly string[]): Body {
+/** The request body as an object with only `allowed` fields (an empty body is `{}`); else 400. */
+export function parseBody(msg: ServiceMsg, allowed: readonly string[]): Body {
   let body: unknown = {};
   if (msg.data.length > 0) {
     try {
@@ -70,18 +71,39 @@ export interface OpsEndpointsOptions {
   endpointStats: EndpointStats;
 }
 
+/** Where an operator endpoint listens beyond the default `[prefix.]course_distribution.ops.<name>` in the service's queue group. */
+export interface OpsRoute {
+  /** Endpoint name in $SRV.INFO/STATS; default `ops_<name>`. */
+  endpointName?: string;
+  /** Tokens after `ops.`; default `<name>`. */
+  subjectTail?: string;
+  /** Queue group; default the service's. */
+  queue?: string;
+}
+
+/** Adds one operator endpoint answered through serveRequest (replies, STATS figures and failure logs as for all). */
+export function addOpsEndpoint(
+  service: Service,
+  options: Pick<OpsEndpointsOptions, 'subjectPrefix' | 'log' | 'endpointStats'>,
+  name: string,
+  handler: (msg: ServiceMsg) => Promise<unknown>,
+  route: OpsRoute = {},
+): void {
+  const { log } = options;
+  const endpointName = route.endpointName ?? `ops_${name}`;
+  service.addEndpoint(endpointName, {
+    subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${route.subjectTail ?? name}`),
+    queue: route.queue,
+    handler: (err, msg) => {
+      if (err) return void log.error({ err, endpoint: endpointName }, 'ops endpoint stopped with an error');
+      void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log, logFields: { endpoint: endpointName } }, () => handler(msg));
+    },
+  });
+}
+
 export function addOpsEndpoints(service: Service, options: OpsEndpointsOptions): void {
-  const { deps, log } = options;
-  const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) => {
-    const endpointName = `ops_${name}`;
-    service.addEndpoint(endpointName, {
-      subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${name}`),
-      handler: (err, msg) => {
-        if (err) return void log.error({ err, endpoint: endpointName }, 'ops endpoint stopped with an error');
-        void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log, logFields: { endpoint: endpointName } }, () => handler(msg));
-      },
-    });
-  };
+  const { deps } = options;
+  const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) => addOpsEndpoint(service, options, name, handler);
 
   endpoint('dead_letters', async (msg) => {
     const body = parseBody(msg, ['limit', 'after_id', 'include_replayed']);

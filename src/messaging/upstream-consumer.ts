@@ -33,7 +33,8 @@ export interface UpstreamConsumer {
   stop(): Promise<void>;
   /** Runs a dead letter's original message through the same path (same dedup) and records the outcome. */
   replay(letter: DeadLetter): Promise<ProcessOutcome>;
-  status(): { paused: boolean; inFlight: number; processed: number; deadLettered: number };
+  /** `pulling`: a pull from the durable consumer is open now. */
+  status(): { paused: boolean; pulling: boolean; inFlight: number; processed: number; deadLettered: number };
 }
 
 export function headersToRecord(headers: MsgHdrs | undefined): Record<string, string[]> {
@@ -146,6 +147,6 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       await markDeadLetterReplayed(deps.db, letter.id, outcome);
       return outcome;
     },
-    status: () => ({ paused: pause.paused, inFlight: pullLoop.inFlight, processed, deadLettered }),
+    status: () => ({ paused: pause.paused, pulling: pullLoop.pulling, inFlight: pullLoop.inFlight, processed, deadLettered }),
   };
 }

@@ -92,3 +92,12 @@ export async function findDeadLetter(db: Sql, id: number): Promise<DeadLetter | 
 export async function markDeadLetterReplayed(db: Sql, id: number, outcome: string): Promise<void> {
   await db.execute(`update dead_letter set replayed_at = now(), replay_outcome = ? where id = ?`, [outcome, id]);
 }
+
+/**
+ * Letters not replayed successfully yet. Cheap at any table size: the partial index `dead_letter_open_idx` holds
+ * exactly the open letters, so the count reads that index only.
+ */
+export async function countOpenDeadLetters(em: EntityManager): Promise<number> {
+  const [row] = await em.execute<{ n: string }[]>(`select count(*)::text as n from dead_letter where replayed_at is null`);
+  return Number(row?.n ?? 0);
+}

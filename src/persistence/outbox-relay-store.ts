@@ -83,11 +83,21 @@ export interface Backlog {
   oldestAgeMs: number | null;
 }
 
-export async function measureBacklog(db: Queryable): Promise<Backlog> {
-  const result = await db.query<{ n: string; age_ms: string | null }>(
-    `select count(*)::text as n, (extract(epoch from now() - min(created_at)) * 1000)::bigint::text as age_ms
-       from outbox_event where published_at is null`,
-  );
-  const row = result.rows[0];
+/**
+ * The backlog query. Both parts read the partial index `outbox_event_unpublished_idx` (id where published_at is
+ * null), never the published rows however many are kept: the count is an index-only scan of the unpublished
+ * part, and the oldest row is the first id of that index (ids follow creation order), one heap fetch.
+ */
+export const BACKLOG_SQL = `select (select count(*) from outbox_event where published_at is null)::text as n,
+  (select (extract(epoch from now() - created_at) * 1000)::bigint::text
+     from outbox_event where published_at is null order by id limit 1) as age_ms`;
+
+/** The row of BACKLOG_SQL as a Backlog. */
+export function toBacklog(row: { n: string; age_ms: string | null } | undefined): Backlog {
   return { unpublished: Number(row?.n ?? 0), oldestAgeMs: row?.age_ms == null ? null : Number(row.age_ms) };
+}
+
+export async function measureBacklog(db: Queryable): Promise<Backlog> {
+  const result = await db.query<{ n: string; age_ms: string | null }>(BACKLOG_SQL);
+  return toBacklog(result.rows[0]);
 }

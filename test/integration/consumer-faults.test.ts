@@ -1,12 +1,11 @@
 import t from 'tap';
-import pg from 'pg';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ProcessOutcome } from '../../src/messaging/upstream-consumer.js';
 import { commandSubject } from '../../src/messaging/subjects.js';
 import { startTestApp } from '../helpers/app.js';
 import { generationCompleted, publishCourseEvent } from '../helpers/course-events.js';
+import { makeDatabaseUnavailable } from '../helpers/database-outage.js';
 import { waitFor } from '../helpers/event-stream.js';
-import { resolvePostgres } from '../helpers/services.js';
 
 const outcomes: { seq: number; outcome: ProcessOutcome; acked: boolean }[] = [];
 const crashOnce = new Set<number>();
@@ -109,15 +108,7 @@ t.test('when a message keeps failing, then it is dead-lettered on its last deliv
 });
 
 t.test('when the database is unavailable, then the message is not acked, the consumer pauses, and it is processed once the database returns', async (t) => {
-  const server = await resolvePostgres();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  t.teardown(async () => {
-    await admin.query(`alter database "${db.name}" with allow_connections true`).catch(() => undefined);
-    await admin.end();
-  });
-  await admin.query(`alter database "${db.name}" with allow_connections false`);
-  await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
+  const outage = await makeDatabaseUnavailable(t, db);
 
   const deliveriesBefore = (await consumerInfo()).delivered.consumer_seq;
   const published = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_outage_1', { title: 'Ausfallkurs' }));
@@ -133,7 +124,7 @@ t.test('when the database is unavailable, then the message is not acked, the con
   t.equal(meanwhile.num_redelivered, atPause.num_redelivered, 'nor redelivered anything');
   t.equal(meanwhile.num_ack_pending, 1, 'the message is still pending, neither acked nor terminated');
 
-  await admin.query(`alter database "${db.name}" with allow_connections true`);
+  await outage.restore();
   await waitFor('processed after the outage', () => outcomesOf(published.seq).includes('applied'), 20_000);
   t.notOk(app.consumer?.status().paused, 'resumed');
   const { rows } = await db.query(`select count(*)::int as n from distribution where course_id = 'course_outage_1'`);
