@@ -137,7 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       });
       addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
       instanceOps = addInstanceOpsEndpoints(commands.service, {
-        probes: { nc, orm, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
+        probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
         version: PACKAGE_VERSION,
         startedAt,
         queueGroup: config.nats.queueGroup,

@@ -28,13 +28,12 @@ export interface InstanceHealth {
 }
 
 export async function gatherHealth(probes: InstanceProbes, instanceId: string): Promise<InstanceHealth> {
-  const { nc, orm, consumer, checkTimeoutMs } = probes;
-  const em = () => orm.em.fork();
+  const { nc, orm, db, consumer, checkTimeoutMs } = probes;
   const [rtt, roundTrip, migrations, holder, consumerInfo] = await Promise.all([
     timedProbe(() => nc.rtt(), checkTimeoutMs),
-    timedProbe(() => databaseRoundTrip(em()), checkTimeoutMs),
+    timedProbe(() => databaseRoundTrip(db), checkTimeoutMs),
     timedProbe(() => readMigrationState(orm), checkTimeoutMs),
-    timedProbe(() => findRelayLockHolder(em()), checkTimeoutMs),
+    timedProbe(() => findRelayLockHolder(db), checkTimeoutMs),
     consumer ? timedProbe(() => readConsumerInfo(nc, probes.consumerSettings, checkTimeoutMs), checkTimeoutMs) : undefined,
   ]);
   const consumerStatus = consumer?.status();

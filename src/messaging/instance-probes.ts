@@ -2,6 +2,7 @@
  * What `ops.health` and `ops.status` look at in one instance, passed in from the composition root (app.ts).
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Sql } from '../persistence/database.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Counter } from '../application/counters.js';
 import type { Mailbox } from '../application/mailbox.js';
@@ -12,7 +13,10 @@ import type { UpstreamConsumer } from './upstream-consumer.js';
 
 export interface InstanceProbes {
   nc: NatsConnection;
+  /** The migrator's state. */
   orm: MikroORM;
+  /** Short read-only statements on the pool. */
+  db: Sql;
   /** Undefined when RELAY_ENABLED=false here. */
   relay?: OutboxRelay;
   /** Undefined when CONSUMER_ENABLED=false here. */

@@ -47,7 +47,7 @@ export interface InstanceStatus {
 async function outboxFigures(probes: InstanceProbes): Promise<NonNullable<InstanceStatus['outbox']>> {
   const relay = await probes.relay?.status();
   const backlog: Backlog =
-    relay && relay.unpublished !== null ? { unpublished: relay.unpublished, oldestAgeMs: relay.oldest_unpublished_age_ms } : await readOutboxBacklog(probes.orm.em.fork());
+    relay && relay.unpublished !== null ? { unpublished: relay.unpublished, oldestAgeMs: relay.oldest_unpublished_age_ms } : await readOutboxBacklog(probes.db);
   return {
     unpublished: backlog.unpublished,
     oldest_unpublished_age_ms: backlog.oldestAgeMs,
@@ -71,7 +71,7 @@ export async function gatherStatus(probes: InstanceProbes, identity: InstanceIde
   const [outbox, consumer, deadLetters] = await Promise.all([
     bounded(() => outboxFigures(probes)),
     bounded(() => consumerFigures(probes)),
-    bounded(async () => ({ open: await countOpenDeadLetters(probes.orm.em.fork()) })),
+    bounded(async () => ({ open: await countOpenDeadLetters(probes.db) })),
   ]);
   const unavailable: Record<string, string> = {};
   const value = <T>(section: string, probe: ProbeResult<T>): T | null => {

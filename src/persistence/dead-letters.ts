@@ -97,7 +97,7 @@ export async function markDeadLetterReplayed(db: Sql, id: number, outcome: strin
  * Letters not replayed successfully yet. Cheap at any table size: the partial index `dead_letter_open_idx` holds
  * exactly the open letters, so the count reads that index only.
  */
-export async function countOpenDeadLetters(em: EntityManager): Promise<number> {
-  const [row] = await em.execute<{ n: string }[]>(`select count(*)::text as n from dead_letter where replayed_at is null`);
+export async function countOpenDeadLetters(db: Sql): Promise<number> {
+  const [row] = await db.execute<{ n: string }>(`select count(*)::text as n from dead_letter where replayed_at is null`);
   return Number(row?.n ?? 0);
 }

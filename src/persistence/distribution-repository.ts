@@ -1,5 +1,5 @@
 /**
- * Reads and writes of the distribution table. Every function takes the EntityManager of the caller's transaction
+ * Reads and writes of the distribution table. Every function takes the caller's transaction (or the pool, for reads)
  * and scopes by tenant; deleted rows are invisible except where a function says otherwise.
  */
 import type { Sql } from './database.js';

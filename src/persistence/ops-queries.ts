@@ -3,13 +3,14 @@
  * migration state, who holds the relay lock, the outbox backlog. None takes a lock or writes; each is one short
  * statement on a pooled connection (so it also fails fast when the pool cannot reach the database).
  */
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Sql } from './database.js';
 import { RELAY_LOCK_KEY } from './advisory-locks.js';
 import { BACKLOG_SQL, toBacklog, type Backlog } from './outbox-relay-store.js';
 
 /** Resolves when `select 1` came back. */
-export async function databaseRoundTrip(em: EntityManager): Promise<void> {
-  await em.execute('select 1');
+export async function databaseRoundTrip(db: Sql): Promise<void> {
+  await db.execute('select 1');
 }
 
 export interface MigrationState {
@@ -37,8 +38,8 @@ export interface LockHolder {
  * Who holds RELAY_LOCK_KEY in this database, or null when nobody does. A bigint advisory key shows in pg_locks as
  * classid = its high 32 bits, objid = its low 32 bits, objsubid = 1.
  */
-export async function findRelayLockHolder(em: EntityManager): Promise<LockHolder | null> {
-  const [row] = await em.execute<{ pid: number; application_name: string | null; client_addr: string | null }[]>(
+export async function findRelayLockHolder(db: Sql): Promise<LockHolder | null> {
+  const [row] = await db.execute<{ pid: number; application_name: string | null; client_addr: string | null }>(
     `select l.pid, a.application_name, a.client_addr::text as client_addr
        from pg_locks l left join pg_stat_activity a on a.pid = l.pid
       where l.locktype = 'advisory' and l.granted and l.objsubid = 1
@@ -51,7 +52,7 @@ export async function findRelayLockHolder(em: EntityManager): Promise<LockHolder
 }
 
 /** Unpublished outbox rows and the oldest one's age, asked on a pooled connection (any instance can ask). */
-export async function readOutboxBacklog(em: EntityManager): Promise<Backlog> {
-  const [row] = await em.execute<{ n: string; age_ms: string | null }[]>(BACKLOG_SQL);
+export async function readOutboxBacklog(db: Sql): Promise<Backlog> {
+  const [row] = await db.execute<{ n: string; age_ms: string | null }>(BACKLOG_SQL);
   return toBacklog(row);
 }
