@@ -74,11 +74,13 @@ export function addOpsEndpoints(service: Service, options: OpsEndpointsOptions):
   const { deps, log } = options;
   const endpoint = (name: string, handler: (msg: ServiceMsg) => Promise<unknown>) => {
     const endpointName = `ops_${name}`;
+    const endpointLog = log.child({ endpoint: endpointName });
     service.addEndpoint(endpointName, {
       subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${name}`),
       handler: (err, msg) => {
-        if (err) return void log.error({ err, endpoint: endpointName }, 'ops endpoint stopped with an error');
-        void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log, logFields: { endpoint: endpointName } }, () => handler(msg));
+        if (err) return void endpointLog.error({ err }, 'ops endpoint stopped with an error');
+        // Operator requests are rare and each one matters: info, like the state-changing operations.
+        void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log: endpointLog, logLevel: 'info', logFields: {} }, () => handler(msg));
       },
     });
   };
