@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -9,11 +9,12 @@ export type LogFormat = 'json' | 'pretty';
 /**
  * Logs on stdout (pino). `level` comes from LOG_LEVEL, `format` from LOG_FORMAT. `pretty` runs pino-pretty in
  * pino's transport worker; pino-pretty is a devDependency, so where it is not installed (`npm ci --omit=dev`) this
- * throws at start, naming the fix, rather than logging in a format nobody asked for.
+ * throws at start, naming the fix, rather than logging in a format nobody asked for. `destination` (json only)
+ * replaces stdout: the benchmark logs to /dev/null.
  */
-export function createLogger(level: string, format: LogFormat = 'json'): Logger {
+export function createLogger(level: string, format: LogFormat = 'json', destination?: DestinationStream): Logger {
   const options = { name: 'course-distribution', level, base: { service: 'course_distribution' } };
-  if (format === 'json') return pino(options);
+  if (format === 'json') return destination ? pino(options, destination) : pino(options);
   try {
     createRequire(import.meta.url).resolve('pino-pretty');
   } catch (err) {
