@@ -78,9 +78,13 @@ export async function runLoggingBenchmark(options: LoggingBenchOptions): Promise
     let next = 0;
     const create = (instance: Instance) => async () => {
       const i = next++;
-      const msg = await nc.request(commandSubject(instance.prefix, 'bench', 'create'), JSON.stringify({ course_id: `course_l${i % 100}`, title: `Protokollierter Kurs ${i}`, language: 'de' }), {
-        timeout: 30_000,
-      });
+      const msg = await nc.request(
+        commandSubject(instance.prefix, 'bench', 'create'),
+        JSON.stringify({ course_id: `course_l${i % 100}`, title: `Protokollierter Kurs ${i}`, language: 'de' }),
+        {
+          timeout: 30_000,
+        },
+      );
       if (msg.headers?.get('Nats-Service-Error-Code')) throw new Error(msg.string());
     };
     const perRound = Math.ceil(creates / ROUNDS);

@@ -74,7 +74,7 @@ export function createUpstreamMessageHandler(deps: ServiceDeps, options: { consu
     if (seen) {
       seen.messageId = message.identity.messageId;
       seen.eventId = envelope.id;
-      seen.courseId = (decoded.value as CourseGenerationCompletedEvent | CourseDeployedStagingEvent).payload.course_id;
+      seen.courseId = decoded.value.payload.course_id;
     }
     switch (type) {
       case 'course.generation.completed':

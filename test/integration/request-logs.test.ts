@@ -60,7 +60,9 @@ t.test('when an update is refused with 404, then it logs one info line with code
   const from = captured.lines().length;
   t.equal((await call('log_tenant', 'update', { id: missing, title: TITLE })).status, 404);
   t.equal((await call('log_tenant', 'get', { id: missing })).status, 404);
-  t.match(requestLines('update', from), [{ level: INFO, msg: 'request refused', tenant: 'log_tenant', distribution_id: missing, command_id: /^cmd_/, code: 'NOT_FOUND', status: 404 }]);
+  t.match(requestLines('update', from), [
+    { level: INFO, msg: 'request refused', tenant: 'log_tenant', distribution_id: missing, command_id: /^cmd_/, code: 'NOT_FOUND', status: 404 },
+  ]);
   t.match(requestLines('get', from), [{ level: DEBUG, msg: 'request refused', code: 'NOT_FOUND' }]);
   t.notMatch(JSON.stringify(captured.lines().slice(from)), TITLE, 'the refused body is not logged');
 });
