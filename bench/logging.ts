@@ -14,14 +14,11 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { commandSubject } from '../src/messaging/subjects.js';
 import { compare, measure, type Measurement, type ScenarioResult } from './measure.js';
+import type { IngestionBenchOptions } from './ingestion.js';
 import { deleteStream } from './relay.js';
 
-export interface LoggingBenchOptions {
-  serverUrl: string;
-  scale: number;
-  say: (line: string) => void;
-  run: (scenario: string) => boolean;
-}
+/** The same runner options as the other scenarios. */
+export type LoggingBenchOptions = IngestionBenchOptions;
 
 const CONCURRENCY = 16;
 const ROUNDS = 6;
