@@ -121,7 +121,17 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       streamSeq: m.info.streamSequence,
     };
     const seen: MessageIdentification = {};
-    const line: ConsumedLogFields = { subject: m.subject, stream_seq: delivery.streamSeq, delivery_count: m.info.deliveryCount };
+    // Every field named up front, in the order of the line (pino leaves out the ones still undefined).
+    const line: ConsumedLogFields = {
+      subject: m.subject,
+      stream_seq: delivery.streamSeq,
+      message_id: undefined,
+      event_id: undefined,
+      course_id: undefined,
+      outcome: undefined,
+      delivery_count: m.info.deliveryCount,
+      duration_ms: undefined,
+    };
     // A message may wait in its mailbox behind other work: tell the server we still have it, so ack_wait does not
     // hand it to another instance meanwhile (that would be harmless, the inbox dedups, but wasted).
     const stillWorking = setInterval(() => m.working(), Math.max(500, settings.ackWaitMs / 2));
