@@ -14,6 +14,7 @@ import { commandSubject } from '../src/messaging/subjects.js';
 import { compare, inRawTransaction, measure, printTable, type ScenarioResult } from './measure.js';
 import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
+import { runLoggingBenchmark } from './logging.js';
 import { runOrmOverheadBenchmark } from './orm-overhead.js';
 
 const json = process.argv.includes('--json');
@@ -105,6 +106,7 @@ try {
     await pool.end();
     results.push(compare('create (16 in flight)', result, 'raw pg: row + outbox row, one transaction', base, 0.5));
   }
+  results.push(...(await runLoggingBenchmark({ serverUrl, scale, say, run })));
   results.push(...(await runRelayBenchmarks({ serverUrl, scale, say, run })));
   results.push(...(await runIngestionBenchmark({ serverUrl, scale, say, run })));
   results.push(...(await runOrmOverheadBenchmark({ databaseUrl: dbUrl.toString(), scale, say, run })));

@@ -73,7 +73,7 @@ export function newId(prefix: IdPrefix): string {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, config.logFormat);
   const orm: MikroORM = await createOrm(config);
   let nc: NatsConnection;
   try {

@@ -2,6 +2,8 @@
  * The only reader of process.env. Every key is documented in README.md ("Configuration"); `loadConfig` parses
  * and validates them once and fails with one message naming every bad key.
  */
+import type { LogFormat } from './logger.js';
+
 export interface Config {
   databaseUrl: string;
   db: { poolMax: number; acquireTimeoutMs: number; statementTimeoutMs: number };
@@ -27,6 +29,8 @@ export interface Config {
   logLevel: string;
   /** Limit of each probe of `ops.health` / `ops.status` (src/messaging/ops-instance-endpoints.ts). */
   healthCheckTimeoutMs: number;
+  /** LOG_FORMAT: `json` (default) or `pretty` (pino-pretty, a devDependency: development only). */
+  logFormat: LogFormat;
   /** The JetStream stream our events go to (created at start when missing; drift is logged, never overwritten). */
   stream: EventStreamConfig;
   /** The outbox relay (src/messaging/outbox-relay.ts). */
@@ -117,6 +121,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
+  const logFormat = text('LOG_FORMAT', 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
 
   const config: Config = {
     databaseUrl: text('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/postgres'),
@@ -147,6 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel,
     healthCheckTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 2000, 10, 60_000),
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
   };

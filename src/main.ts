@@ -4,7 +4,7 @@ import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
 const config = loadConfig();
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, config.logFormat);
 
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): kept running'));
 

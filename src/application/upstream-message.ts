@@ -24,6 +24,17 @@ export interface UpstreamDelivery {
 export type ProcessOutcome = UpstreamOutcome | 'ignored';
 
 /**
+ * What the handler learned about a message, filled in as soon as it is decoded (so a message that fails later is
+ * still identified): the dedup key, the envelope id and the course. Left empty for a message that is ignored or
+ * cannot be decoded.
+ */
+export interface MessageIdentification {
+  messageId?: string;
+  eventId?: string;
+  courseId?: string;
+}
+
+/**
  * The dedup key: the producer's Nats-Msg-Id (what JetStream itself dedups on), else the envelope id, else the
  * stream and sequence (which identify a redelivery, though not a re-publish).
  */
@@ -39,10 +50,11 @@ export function consumedEventTypeOf(subjectPrefix: string, subject: string): Con
   return CONSUMED_EVENT_TYPES.find((type) => bare === type || bare.startsWith(`${type}.`));
 }
 
-export type UpstreamMessageHandler = (delivery: UpstreamDelivery) => Promise<ProcessOutcome>;
+/** Handles one message; `seen`, when given, receives the message's identification (for the consumer's log line). */
+export type UpstreamMessageHandler = (delivery: UpstreamDelivery, seen?: MessageIdentification) => Promise<ProcessOutcome>;
 
 export function createUpstreamMessageHandler(deps: ServiceDeps, options: { consumerName: string; subjectPrefix: string }): UpstreamMessageHandler {
-  return async (delivery) => {
+  return async (delivery, seen) => {
     const type = consumedEventTypeOf(options.subjectPrefix, delivery.subject);
     if (!type) return 'ignored';
     const decoded = deps.validator.parse(type, delivery.data);
@@ -59,6 +71,11 @@ export function createUpstreamMessageHandler(deps: ServiceDeps, options: { consu
       eventId: envelope.id,
       correlationId: envelope.meta?.correlation_id ?? undefined,
     };
+    if (seen) {
+      seen.messageId = message.identity.messageId;
+      seen.eventId = envelope.id;
+      seen.courseId = decoded.value.payload.course_id;
+    }
     switch (type) {
       case 'course.generation.completed':
         return onGenerationCompleted(deps, message, decoded.value as CourseGenerationCompletedEvent);

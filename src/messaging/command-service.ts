@@ -3,7 +3,8 @@
  * One endpoint per operation on `course_distribution.*.<operation>`; the tenant is the subject's second token.
  * Per request: tenant check (400) -> size, JSON and schema check (413/400) -> use case -> reply after commit.
  * A request to an operation that does not exist gets 400 UNKNOWN_OPERATION from a catch-all subscription.
- * Every request is answered through serveRequest (failures judged by the failure policy, STATS kept true).
+ * Every request is answered through serveRequest (failures judged by the failure policy, STATS kept true) and logged
+ * in one line with tenant, distribution, command and correlation ids (request-log.ts), never with its body.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Svcm, type Endpoint, type Service, type ServiceMsg } from '@nats-io/services';
@@ -16,6 +17,7 @@ import type { OperationHandlers } from '../application/operations.js';
 import { ServiceFailure } from '../errors.js';
 import { trackEndpointStats, type EndpointStats } from './endpoint-stats.js';
 import { replyFailure } from './replies.js';
+import { distributionIdOf, requestLogLevel, type RequestLogFields } from './request-log.js';
 import { serveRequest } from './serve-request.js';
 import { commandEndpointSubject, isValidTenantId, OPS_TOKEN, parseCommandSubject, SERVICE_NAME, withPrefix } from './subjects.js';
 
@@ -51,6 +53,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   });
 
   const endpointStats = trackEndpointStats(service);
+  const endpointLogs = new Map<Operation, Logger>(OPERATIONS.map((operation) => [operation, log.child({ operation })]));
   for (const operation of OPERATIONS) {
     service.addEndpoint(operation, {
       subject: commandEndpointSubject(subjectPrefix, operation),
@@ -81,8 +84,9 @@ export async function startCommandService(options: CommandServiceOptions): Promi
 
   async function handle<O extends Operation>(operation: O, msg: ServiceMsg): Promise<void> {
     const tenant = parseCommandSubject(subjectPrefix, msg.subject)?.tenant ?? '';
-    const logFields: Record<string, unknown> = { operation, tenant };
-    await serveRequest(msg, { endpoint: operation, stats: endpointStats, log, logFields }, async () => {
+    const logFields: RequestLogFields = { tenant };
+    const endpointLog = endpointLogs.get(operation) ?? log;
+    await serveRequest(msg, { endpoint: operation, stats: endpointStats, log: endpointLog, logLevel: requestLogLevel(operation), logFields }, async () => {
       if (!isValidTenantId(tenant)) {
         throw new ServiceFailure('BAD_TENANT', `"${tenant}" is not a valid tenant id (^[a-z0-9][a-z0-9_-]{0,62}$, not "ops")`);
       }
@@ -97,9 +101,13 @@ export async function startCommandService(options: CommandServiceOptions): Promi
         correlationId: body.correlation_id ?? options.newId('corr'),
         commandId: options.newId('cmd'),
       };
+      logFields.distribution_id = distributionIdOf(request.value);
       logFields.command_id = context.commandId;
+      logFields.correlation_id = context.correlationId;
       const handler = options.operations[operation] as (c: RequestContext, r: unknown) => Promise<unknown>;
-      return handler(context, request.value);
+      const reply = await handler(context, request.value);
+      logFields.distribution_id = distributionIdOf(reply) ?? logFields.distribution_id;
+      return reply;
     });
   }
 

@@ -2,6 +2,7 @@
  * The pull side of the upstream consumer: pulls from the durable consumer with `consume()`, hands each message to
  * `settle` with at most `concurrency` in hand, and keeps pulling across failures (a missing stream or consumer is
  * retried less and less often). Intake waits while the pause is on. Settling, and so acking, is the caller's.
+ * Each (re)subscription is logged at info, each failed one at error.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
@@ -43,12 +44,16 @@ export function createPullLoop(
 
   async function run(): Promise<void> {
     let failures = 0;
+    /** A pull ran before: a new one (after a pause or a failure) is logged as "consuming again". */
+    let subscribed = false;
     while (!deps.signal.aborted) {
       await deps.pause.waitUntilOpen();
       if (deps.signal.aborted) break;
       try {
         const consumer = await js.consumers.get(options.streamName, options.durableName);
         messages = await consumer.consume({ max_messages: Math.min(options.maxAckPending, 256) });
+        deps.log.info({ stream: options.streamName, after_failures: failures }, subscribed ? 'consuming again' : 'consuming');
+        subscribed = true;
         failures = 0;
         pulling = true;
         for await (const m of messages) {

@@ -28,6 +28,7 @@ export interface IntakePause {
 
 export function createIntakePause(options: IntakePauseOptions): IntakePause {
   let paused = false;
+  let pausedAt = 0;
   const wait = (ms: number) => sleep(ms, undefined, { signal: options.signal }).catch(() => undefined);
 
   return {
@@ -37,6 +38,7 @@ export function createIntakePause(options: IntakePauseOptions): IntakePause {
     pause() {
       if (paused) return;
       paused = true;
+      pausedAt = Date.now();
       options.log.warn('database unavailable: consumption paused until it answers');
       options.onPause();
     },
@@ -46,7 +48,7 @@ export function createIntakePause(options: IntakePauseOptions): IntakePause {
         try {
           await options.probe();
           paused = false;
-          options.log.info('database answers again: consumption resumed');
+          options.log.info({ paused_ms: Date.now() - pausedAt }, 'database answers again: consumption resumed');
         } catch {
           await wait(delay);
           delay = Math.min(delay * 2, options.retryMaxMs);

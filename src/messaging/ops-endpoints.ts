@@ -89,14 +89,15 @@ export function addOpsEndpoint(
   handler: (msg: ServiceMsg) => Promise<unknown>,
   route: OpsRoute = {},
 ): void {
-  const { log } = options;
   const endpointName = route.endpointName ?? `ops_${name}`;
+  const endpointLog = options.log.child({ endpoint: endpointName });
   service.addEndpoint(endpointName, {
     subject: withPrefix(options.subjectPrefix, `${SERVICE_NAME}.${OPS_TOKEN}.${route.subjectTail ?? name}`),
     queue: route.queue,
     handler: (err, msg) => {
-      if (err) return void log.error({ err, endpoint: endpointName }, 'ops endpoint stopped with an error');
-      void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log, logFields: { endpoint: endpointName } }, () => handler(msg));
+      if (err) return void endpointLog.error({ err }, 'ops endpoint stopped with an error');
+      // Operator requests are rare and each one matters: info, like the state-changing operations.
+      void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log: endpointLog, logLevel: 'info', logFields: {} }, () => handler(msg));
     },
   });
 }

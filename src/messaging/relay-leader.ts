@@ -10,6 +10,8 @@
  * - After a failed pass, the next one waits a capped exponential backoff (100 ms doubling up to `maxBackoffMs`,
  *   with jitter) and starts from the first unpublished row.
  * - Housekeeping runs on the active relay only: when it has drained the outbox, and after a failed pass.
+ * - Logged state changes: active (info), standby (info, once per spell), lost the lock (warn, with the cause),
+ *   released it at stop (info).
  */
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config.js';
@@ -56,6 +58,8 @@ export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOpt
   const signal = createWakeSignal();
   let session: RelaySession | undefined;
   let active = false;
+  /** The standby line was logged: it is logged once per spell as standby, not at every retry. */
+  let standby = false;
   let stopping = false;
   let running: Promise<void> | undefined;
   let endPause: (() => void) | undefined;
@@ -110,20 +114,27 @@ export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOpt
           session = await openRelaySession({ databaseUrl: deps.databaseUrl, statementTimeoutMs: options.statementTimeoutMs });
         }
         if (!(await session.tryLead())) {
+          if (!standby) log.info({ retry_ms: options.lockRetryMs }, 'outbox relay standby (another instance holds the relay lock)');
+          standby = true;
           await pause(options.lockRetryMs);
           continue;
         }
         active = true;
+        standby = false;
         log.info({ stream: options.streamName }, 'outbox relay active (holds the relay lock)');
         await session.listen(() => signal.notify());
         await lead(session);
       } catch (err) {
-        if (!stopping) log.warn({ err }, 'outbox relay: database session failed; reconnecting');
+        if (!stopping) {
+          const lost = active ? 'outbox relay lost the relay lock: its database session failed; reconnecting' : 'outbox relay: database session failed; reconnecting';
+          log.warn({ err }, lost);
+        }
+        standby = false;
         await session?.close();
         session = undefined;
         if (!stopping) await pause(Math.min(options.lockRetryMs, 1000));
       } finally {
-        if (active) log.info('outbox relay inactive (released the relay lock)');
+        if (active && stopping) log.info('outbox relay inactive (released the relay lock)');
         active = false;
         drain.relayInactive();
       }

@@ -1,8 +1,9 @@
 /**
  * Serves one request of an endpoint: runs the work, replies with its result or with the failure policy's judgement
- * of what it threw (replies.ts has the wire format), records the request in the endpoint's STATS and logs a
- * failure. It never rejects: the services framework calls handlers without awaiting them, so a rejection would go
- * unhandled (main.ts logs one as a bug and keeps running) and the caller would wait for its timeout.
+ * of what it threw (replies.ts has the wire format), records the request in the endpoint's STATS and logs it in one
+ * line (request-log.ts has the fields and levels). It never rejects: the services framework calls handlers without
+ * awaiting them, so a rejection would go unhandled (main.ts logs one as a bug and keeps running) and the caller
+ * would wait for its timeout.
  */
 import type { ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';
@@ -10,31 +11,47 @@ import { ServiceFailure } from '../errors.js';
 import { classify } from '../failure-policy.js';
 import type { EndpointStats } from './endpoint-stats.js';
 import { replyFailure, replyJson } from './replies.js';
+import { millisecondsSince } from './log-duration.js';
+import type { RequestLogFields, RequestLogLevel } from './request-log.js';
 
 export interface ServeRequestOptions {
   endpoint: string;
   stats: EndpointStats;
+  /** The endpoint's logger (bound to its operation or endpoint name). */
   log: Logger;
-  /** Fields of the log line of a failed request (operation, tenant, ...). */
-  logFields?: Record<string, unknown>;
+  /** The level of a served or refused request; failures are logged at `error`. */
+  logLevel: RequestLogLevel;
+  /** This request's line: the work may fill in ids while it runs; code, status and duration are added here. */
+  logFields: RequestLogFields;
 }
 
 export async function serveRequest(msg: ServiceMsg, options: ServeRequestOptions, work: () => Promise<unknown>): Promise<void> {
+  const { log, logFields: fields } = options;
   const begun = options.stats.begin();
   let error: { status: number; message: string } | undefined;
   try {
     replyJson(msg, await work());
-    options.log.debug({ ...options.logFields, ms: Number(process.hrtime.bigint() - begun) / 1e6 }, 'request served');
+    if (log.isLevelEnabled(options.logLevel)) {
+      fields.code = 'ok';
+      fields.status = 200;
+      fields.duration_ms = millisecondsSince(begun);
+      log[options.logLevel](fields, 'request served');
+    }
   } catch (err) {
     const outcome = classify(err);
     error = { status: outcome.status, message: outcome.message };
-    if (outcome.disposition === 'fail' || outcome.status >= 500) options.log.error({ err, ...options.logFields, code: outcome.code }, 'request failed');
-    else options.log.debug({ ...options.logFields, code: outcome.code }, 'request refused');
     try {
       replyFailure(msg, new ServiceFailure(outcome.code, outcome.message, outcome.details));
     } catch (replyErr) {
-      options.log.warn({ err: replyErr, ...options.logFields }, 'could not send the error reply');
+      log.warn({ err: replyErr, ...fields }, 'could not send the error reply');
     }
+    fields.code = outcome.code;
+    fields.status = outcome.status;
+    fields.duration_ms = millisecondsSince(begun);
+    if (outcome.disposition === 'fail' || outcome.status >= 500) {
+      fields.err = err;
+      log.error(fields, 'request failed');
+    } else log[options.logLevel](fields, 'request refused');
   } finally {
     options.stats.record(options.endpoint, begun, error);
   }

@@ -6,19 +6,22 @@
  *   headers, bytes, reason, delivery count) + term(). term() carries no reason: nats-server 2.9 ignores a term
  *   with one and redelivers the message;
  * - a database that cannot be reached also pauses intake (intake-pause.ts) until it answers.
+ * Every settled message is logged in one line (consumer-log.ts has the fields and levels).
  * The pieces: consumer-pull-loop.ts pulls, upstream-message.ts decodes and routes (application), this file settles.
  */
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { ConsumerSettings } from '../config.js';
 import type { ServiceDeps } from '../application/deps.js';
-import { consumedEventTypeOf, createUpstreamMessageHandler, type ProcessOutcome, type UpstreamDelivery } from '../application/upstream-message.js';
+import { consumedEventTypeOf, createUpstreamMessageHandler, type MessageIdentification, type ProcessOutcome, type UpstreamDelivery } from '../application/upstream-message.js';
 import { ServiceFailure } from '../errors.js';
 import { classify, type FailureOutcome } from '../failure-policy.js';
 import { markDeadLetterReplayed, storeDeadLetter, type DeadLetter } from '../persistence/dead-letters.js';
+import { consumedLogLevel, type ConsumedLogFields, type ConsumedOutcome } from './consumer-log.js';
 import { createPullLoop } from './consumer-pull-loop.js';
 import { retryDelay, settleFailure } from './consumer-settlement.js';
 import { createIntakePause } from './intake-pause.js';
+import { millisecondsSince } from './log-duration.js';
 
 export type { ProcessOutcome, UpstreamDelivery } from '../application/upstream-message.js';
 
@@ -68,8 +71,9 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   });
   const pullLoop = createPullLoop(jetstream(nc), settings, { settle, pause, signal: stopped.signal, log });
 
-  async function deadLetter(delivery: UpstreamDelivery, reason: string, deliveryCount: number): Promise<void> {
-    const id = await storeDeadLetter(deps.db, {
+  /** Stores the dead letter; its id goes on the message's line. */
+  async function deadLetter(delivery: UpstreamDelivery, reason: string, deliveryCount: number, line: ConsumedLogFields): Promise<void> {
+    line.dead_letter_id = await storeDeadLetter(deps.db, {
       consumer: settings.durableName,
       messageId: delivery.headers['Nats-Msg-Id']?.[0] ?? null,
       subject: delivery.subject,
@@ -81,30 +85,35 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       streamSeq: delivery.streamSeq,
     });
     deadLettered++;
-    log.warn({ dead_letter_id: id, subject: delivery.subject, reason, delivery_count: deliveryCount }, 'message dead-lettered');
   }
 
-  async function settleFailed(m: JsMsg, delivery: UpstreamDelivery, err: unknown): Promise<void> {
+  /** Settles a message whose handling threw: dead letter + term(), or nak(delay); returns which. */
+  async function settleFailed(m: JsMsg, delivery: UpstreamDelivery, err: unknown, line: ConsumedLogFields): Promise<ConsumedOutcome> {
     const deliveryCount = m.info.deliveryCount;
     const outcome = classify(err);
+    line.code = outcome.code;
     const description = describeFailure(subjectPrefix, delivery, err, outcome);
     const settlement = settleFailure(outcome, deliveryCount, settings.maxDeliver, description);
     if (settlement.action === 'dead-letter') {
       try {
-        await deadLetter(delivery, settlement.reason, deliveryCount);
+        await deadLetter(delivery, settlement.reason, deliveryCount, line);
         m.term();
-        return;
+        line.reason = settlement.reason;
+        return 'dead_lettered';
       } catch (storeErr) {
-        log.error({ err: storeErr, subject: m.subject }, 'could not store the dead letter; the message is retried');
+        log.error({ err: storeErr, subject: m.subject, stream_seq: delivery.streamSeq }, 'could not store the dead letter; the message is retried');
       }
     }
-    const delay = retryDelay(deliveryCount, settings);
-    m.nak(delay);
+    line.retry_in_ms = retryDelay(deliveryCount, settings);
+    line.err = err;
+    m.nak(line.retry_in_ms);
     if (settlement.action === 'retry' && settlement.pauseIntake) pause.pause();
-    else log.warn({ err, subject: m.subject, code: outcome.code, delivery_count: deliveryCount, retry_in_ms: delay }, 'message failed; retrying');
+    return 'retry';
   }
 
+  /** Handles one message and settles it exactly one way; logs it in one line (consumer-log.ts). */
   async function settle(m: JsMsg): Promise<void> {
+    const begun = process.hrtime.bigint();
     const delivery: UpstreamDelivery = {
       subject: m.subject,
       headers: headersToRecord(m.headers),
@@ -112,20 +121,37 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       stream: m.info.stream,
       streamSeq: m.info.streamSequence,
     };
+    const seen: MessageIdentification = {};
+    // Every field named up front, in the order of the line (pino leaves out the ones still undefined).
+    const line: ConsumedLogFields = {
+      subject: m.subject,
+      stream_seq: delivery.streamSeq,
+      message_id: undefined,
+      event_id: undefined,
+      course_id: undefined,
+      outcome: undefined,
+      delivery_count: m.info.deliveryCount,
+      duration_ms: undefined,
+    };
     // A message may wait in its mailbox behind other work: tell the server we still have it, so ack_wait does not
     // hand it to another instance meanwhile (that would be harmless, the inbox dedups, but wasted).
     const stillWorking = setInterval(() => m.working(), Math.max(500, settings.ackWaitMs / 2));
     try {
-      const outcome = await handle(delivery);
+      const outcome = await handle(delivery, seen);
       processed++;
       if (hooks.beforeAck && !hooks.beforeAck(delivery, outcome)) return;
       m.ack();
-      log.debug({ subject: m.subject, seq: delivery.streamSeq, outcome, delivery_count: m.info.deliveryCount }, 'message settled');
+      line.outcome = outcome;
     } catch (err) {
-      await settleFailed(m, delivery, err);
+      line.outcome = await settleFailed(m, delivery, err, line);
     } finally {
       clearInterval(stillWorking);
     }
+    line.message_id = seen.messageId ?? delivery.headers['Nats-Msg-Id']?.[0];
+    line.event_id = seen.eventId;
+    line.course_id = seen.courseId;
+    line.duration_ms = millisecondsSince(begun);
+    log[consumedLogLevel(line.outcome)](line, 'message settled');
   }
 
   return {
