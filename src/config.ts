@@ -51,6 +51,8 @@ export interface ConsumerSettings {
   maxAckPending: number;
   /** Messages handled at once by one instance (per-distribution order is kept by the mailbox). */
   concurrency: number;
+  /** A consumed event larger than this is dead-lettered as too large (its own limit: events are not requests). */
+  maxEventBytes: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** How long processed message ids are remembered: longer than any redelivery, replay or re-publish. */
@@ -231,6 +233,7 @@ function consumerConfig(
     ackWaitMs: integer('CONSUMER_ACK_WAIT_MS', 30_000, 1000, 3_600_000),
     maxAckPending: integer('CONSUMER_MAX_ACK_PENDING', 1000, 1, 100_000),
     concurrency: integer('CONSUMER_CONCURRENCY', 64, 1, 10_000),
+    maxEventBytes: integer('CONSUMER_MAX_EVENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     retryBaseMs: integer('CONSUMER_RETRY_BASE_MS', 1000, 10, 600_000),
     retryMaxMs: integer('CONSUMER_RETRY_MAX_MS', 60_000, 10, 3_600_000),
     dedupRetentionMs: integer('DEDUP_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,

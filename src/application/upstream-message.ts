@@ -53,11 +53,14 @@ export function consumedEventTypeOf(subjectPrefix: string, subject: string): Con
 /** Handles one message; `seen`, when given, receives the message's identification (for the consumer's log line). */
 export type UpstreamMessageHandler = (delivery: UpstreamDelivery, seen?: MessageIdentification) => Promise<ProcessOutcome>;
 
-export function createUpstreamMessageHandler(deps: ServiceDeps, options: { consumerName: string; subjectPrefix: string }): UpstreamMessageHandler {
+export function createUpstreamMessageHandler(
+  deps: ServiceDeps,
+  options: { consumerName: string; subjectPrefix: string; /** Larger messages are dead-lettered as too large. */ maxEventBytes: number },
+): UpstreamMessageHandler {
   return async (delivery, seen) => {
     const type = consumedEventTypeOf(options.subjectPrefix, delivery.subject);
     if (!type) return 'ignored';
-    const decoded = deps.validator.parse(type, delivery.data);
+    const decoded = deps.validator.parse(type, delivery.data, { maxBytes: options.maxEventBytes });
     if (!decoded.ok) throw new PermanentMessageError(`${type} rejected (${decoded.kind}): ${formatIssues(decoded.issues)}`);
     const envelope = decoded.value as ConsumedEventEnvelope;
     const message: UpstreamMessage = {

@@ -27,8 +27,8 @@ export interface ContractValidator {
   validate<N extends SchemaName>(name: N, data: unknown): Validated<ContractTypes[N]>;
   /** Type guard form of `validate`. */
   is<N extends SchemaName>(name: N, data: unknown): data is ContractTypes[N];
-  /** Decodes raw bytes (size limit, UTF-8 JSON, must be an object) and validates them. */
-  parse<N extends SchemaName>(name: N, body: Uint8Array | string): Validated<ContractTypes[N]>;
+  /** Decodes raw bytes (size limit, UTF-8 JSON, must be an object) and validates them. `maxBytes` overrides the limit. */
+  parse<N extends SchemaName>(name: N, body: Uint8Array | string, options?: { maxBytes?: number }): Validated<ContractTypes[N]>;
   readonly maxBytes: number;
 }
 
@@ -55,10 +55,11 @@ export function createContractValidator(options: ContractValidatorOptions = {}):
     return { ok: false, kind: 'schema', issues: toIssues(fn.errors ?? []) };
   }
 
-  function parse<N extends SchemaName>(name: N, body: Uint8Array | string): Validated<ContractTypes[N]> {
+  function parse<N extends SchemaName>(name: N, body: Uint8Array | string, parseOptions: { maxBytes?: number } = {}): Validated<ContractTypes[N]> {
     const size = typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength;
-    if (size > maxBytes) {
-      return { ok: false, kind: 'too_large', issues: [{ path: '', reason: `body is ${size} bytes, over the limit of ${maxBytes}` }] };
+    const limit = parseOptions.maxBytes ?? maxBytes;
+    if (size > limit) {
+      return { ok: false, kind: 'too_large', issues: [{ path: '', reason: `body is ${size} bytes, over the limit of ${limit}` }] };
     }
     let data: unknown;
     try {

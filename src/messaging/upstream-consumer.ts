@@ -56,7 +56,7 @@ export function describeFailure(subjectPrefix: string, delivery: UpstreamDeliver
 
 export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, settings: ConsumerSettings, subjectPrefix: string, hooks: ConsumerHooks = {}): UpstreamConsumer {
   const log = deps.log.child({ component: 'upstream-consumer', consumer: settings.durableName });
-  const handle = createUpstreamMessageHandler(deps, { consumerName: settings.durableName, subjectPrefix });
+  const handle = createUpstreamMessageHandler(deps, { consumerName: settings.durableName, subjectPrefix, maxEventBytes: settings.maxEventBytes });
   const stopped = new AbortController();
   let processed = 0;
   let deadLettered = 0;

@@ -133,3 +133,10 @@ t.test('when an event of another course.* type arrives, then it is acked and ign
   const other = await publishCourseEvent(nc, namespace.id, 'course.archived', { course_id: 'course_x' });
   t.equal(await outcomeOf(other.seq), 'ignored');
 });
+
+t.test('when a consumed event is larger than a request may be, then it is still applied (events have their own limit)', async (t) => {
+  // CourseFactory's payloads are not requests: 200 KiB of an extra field (unknown fields are accepted) is fine.
+  const published = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_big_1', { lesson_outline: 'x'.repeat(200 * 1024) }));
+  t.equal(await outcomeOf(published.seq), 'applied');
+  t.equal((await distributionsOf('course_big_1')).length, 1);
+});
