@@ -30,7 +30,7 @@ import {
 } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
-import { findAnyById, findLiveById, findLiveVariants, updateDistribution, type LoadedDistribution } from '../persistence/distribution-repository.js';
+import { findAnyById, findLiveById, findLiveVariants, lockDistribution, updateDistribution, type LoadedDistribution } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
 import { recordEvents } from './record-events.js';
@@ -174,6 +174,8 @@ export function bumpVersion(deps: ServiceDeps, context: RequestContext, request:
  */
 export function deleteOne(deps: ServiceDeps, context: RequestContext, request: DeleteRequest): Promise<DeleteResponse> {
   return inCommand(deps, context, request.id, undefined, async (tx, now) => {
+    // Locked before the variants are looked for, so a variant another instance is creating is either seen or waits.
+    await lockDistribution(tx, context.tenantId, request.id, 'update');
     const parent = await loadForChange(tx, context, request.id, request.expected_version);
     const variants = await findLiveVariants(tx, context.tenantId, request.id);
     if (variants.length > 0 && request.cascade !== true) {
@@ -200,13 +202,15 @@ function variantSlugs(parent: DistributionState, request: CreateMicroNicheVarian
 
 /**
  * Derives a micro-niche variant from a parent: load the parent -> decide for a slug -> insert the variant with its
- * events, in one statement -> commit. Serialised on the parent, so a concurrent delete of the parent and a new
- * variant cannot interleave. Variants of variants are refused (one level keeps parent/variant statistics
+ * events, in one statement -> commit. Serialised on the parent (its mailbox in this process, its row lock across
+ * instances), so a concurrent delete of the parent and a new variant cannot interleave. Variants of variants are refused (one level keeps parent/variant statistics
  * meaningful); a deleted parent is 409 PARENT_DELETED.
  */
 export function createVariant(deps: ServiceDeps, context: RequestContext, request: CreateMicroNicheVariantRequest): Promise<Distribution> {
   const idempotency = { operation: 'create_micro_niche_variant', key: request.idempotency_key, request };
   return inCommand(deps, context, request.parent_id, idempotency, async (tx, now) => {
+    // Locked before it is read, so a delete of the parent on another instance either waits for this variant or is seen.
+    await lockDistribution(tx, context.tenantId, request.parent_id, 'share');
     const parent = await findAnyById(tx, context.tenantId, request.parent_id);
     if (!parent) throw notFound(request.parent_id);
     const childId = deps.newId('dist');

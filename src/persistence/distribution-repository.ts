@@ -31,6 +31,16 @@ export function findAnyById(db: Sql, tenantId: string, id: string): Promise<Load
   return selectOne(db, 'id = ? and tenant_id = ?', [id, tenantId]);
 }
 
+/**
+ * Locks the distribution's row until the transaction ends, whether it is live or deleted (a no-op when it does not
+ * exist): `update` for a change that must see every committed child (a delete checks for variants), `share` for
+ * one that needs the row to stay as it is read (a new variant reads its parent). The two exclude each other across
+ * instances, where the mailbox, being per process, cannot.
+ */
+export async function lockDistribution(db: Sql, tenantId: string, id: string, mode: 'update' | 'share'): Promise<void> {
+  await db.execute(`select id from distribution where id = ? and tenant_id = ? for ${mode === 'update' ? 'update' : 'share'}`, [id, tenantId]);
+}
+
 export function findLiveBySlug(db: Sql, tenantId: string, slug: string): Promise<LoadedDistribution | null> {
   return selectOne(db, 'tenant_id = ? and slug = ? and deleted_at is null', [tenantId, slug]);
 }
