@@ -35,6 +35,8 @@ export interface Counter {
   add(context: RequestContext, id: string, category: string): Promise<number>;
   /** Flushes what is queued and resolves when nothing is left in flight. */
   stop(): Promise<void>;
+  /** Views/clicks taken and not yet answered (queued or being written). */
+  readonly pending: number;
 }
 
 interface Pending {
@@ -106,6 +108,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
+  /** Items in the batches of `active`. */
+  let flushing = 0;
   let stopping = false;
 
   /** A full batch goes at once; otherwise what has gathered goes when the timer fires. */
@@ -121,8 +125,10 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
+      flushing += batch.length;
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
+        flushing -= batch.length;
         if (queue.length > 0) schedule();
       });
       active.add(running);
@@ -184,6 +190,9 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
         pump();
         await Promise.all(active);
       }
+    },
+    get pending() {
+      return queue.length + flushing;
     },
   };
 }
