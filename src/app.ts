@@ -195,7 +195,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   /** Records the stop's step (PendingWork.step) and logs it. */
   function stepTo(name: string): void {
     step = name;
-    log.debug({ step }, 'stopping');
+    log.info({ step }, 'stopping');
   }
 
   return {
