@@ -14,7 +14,8 @@ import { resolveNats } from '../helpers/services.js';
 // The real process (src/main.ts) gets SIGTERM in the middle of a burst of requests and consumed events, is started
 // again, and what every caller was told is compared with what is in the database and on the event stream.
 
-type Outcome = 'ok' | 'shutting_down' | 'no_responders' | 'timeout' | string;
+/** 'ok', 'shutting_down' (503 SHUTTING_DOWN), 'no_responders', 'timeout', or `<status> <code>` of another reply. */
+type Outcome = string;
 
 interface Sent {
   outcome: Outcome;
