@@ -32,7 +32,7 @@ export interface ProbeServer {
 }
 
 /** The failing checks by name with their reasons; empty when all pass. */
-export async function failingChecks(checks: Record<string, ReadinessCheck>, timeoutMs: number): Promise<Record<string, string>> {
+async function failingChecks(checks: Record<string, ReadinessCheck>, timeoutMs: number): Promise<Record<string, string>> {
   const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const));
   return Object.fromEntries(results.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
 }
