@@ -37,6 +37,17 @@ export interface Config {
   relay: RelayConfig;
   /** CourseFactory's events in (src/messaging/upstream-consumer.ts). */
   consumer: ConsumerSettings;
+  /** Start, readiness and stop of the process (src/lifecycle/, src/http/probes.ts). */
+  lifecycle: LifecycleConfig;
+}
+
+export interface LifecycleConfig {
+  /** OPS_HTTP_PORT: the port of `GET /healthz` and `GET /readyz`; undefined (the default) = no HTTP server. */
+  opsHttpPort?: number;
+  /** How long the start waits for PostgreSQL and NATS (growing delays) before exiting 1. */
+  startupTimeoutMs: number;
+  /** How long a stop may take (intake closed, in-flight work answered, counters and outbox flushed, connections closed) before the process exits non-zero. */
+  shutdownTimeoutMs: number;
 }
 
 export interface ConsumerSettings {
@@ -158,7 +169,16 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
+    lifecycle: {
+      opsHttpPort: integer('OPS_HTTP_PORT', 0, 0, 65_535) || undefined,
+      startupTimeoutMs: integer('STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
+      shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
   };
+  // The relay's flush is one step of the stop: it must leave time for draining NATS and closing the database.
+  if (config.relay.enabled && config.relay.flushTimeoutMs >= config.lifecycle.shutdownTimeoutMs) {
+    problems.push(`OUTBOX_FLUSH_TIMEOUT_MS (${config.relay.flushTimeoutMs}) must be below SHUTDOWN_TIMEOUT_MS (${config.lifecycle.shutdownTimeoutMs})`);
+  }
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
 }

@@ -65,3 +65,16 @@ export class ServiceFailure extends Error {
 export class PermanentMessageError extends Error {
   override name = 'PermanentMessageError';
 }
+
+/** A dependency (PostgreSQL, NATS) still refused at the end of the start's patience (STARTUP_TIMEOUT_MS). */
+export class DependencyUnreachableError extends Error {
+  override name = 'DependencyUnreachableError';
+
+  constructor(
+    readonly dependency: string,
+    readonly waitedMs: number,
+    options: { cause: unknown },
+  ) {
+    super(`${dependency} still unreachable after ${waitedMs} ms`, options);
+  }
+}

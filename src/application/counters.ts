@@ -37,6 +37,8 @@ export interface Counter {
   stop(): Promise<void>;
   /** What is waiting and how the last flush went, for `ops.health` and `ops.status`. */
   status(): CounterStatus;
+  /** Views/clicks taken and not yet answered (queued or being written). */
+  readonly pending: number;
 }
 
 export interface CounterStatus {
@@ -121,6 +123,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
+  /** Items in the batches of `active`. */
+  let itemsBeingWritten = 0;
   let stopping = false;
   let last: Pick<CounterStatus, 'lastFlushAt' | 'lastFlushOk' | 'lastError'> = { lastFlushAt: null, lastFlushOk: null, lastError: null };
 
@@ -137,8 +141,10 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
+      itemsBeingWritten += batch.length;
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
+        itemsBeingWritten -= batch.length;
         if (queue.length > 0) schedule();
       });
       active.add(running);
@@ -204,5 +210,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       }
     },
     status: () => ({ queued: queue.length, flushing: active.size, ...last }),
+    get pending() {
+      return queue.length + itemsBeingWritten;
+    },
   };
 }

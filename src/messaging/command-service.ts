@@ -38,6 +38,12 @@ export interface CommandService {
   service: Service;
   /** The endpoint figures of `$SRV.STATS`; operator endpoints added to `service` record theirs here too. */
   endpointStats: EndpointStats;
+  /** Requests taken and not yet answered. */
+  readonly inFlight: number;
+  /**
+   * Stops taking requests (the endpoints' subscriptions drain: what the server delivered before is still taken)
+   * and resolves when every request taken has been answered, with its result or a refusal.
+   */
   stop(): Promise<void>;
 }
 
@@ -54,6 +60,8 @@ export async function startCommandService(options: CommandServiceOptions): Promi
 
   const endpointStats = trackEndpointStats(service);
   const endpointLogs = new Map<Operation, Logger>(OPERATIONS.map((operation) => [operation, log.child({ operation })]));
+  /** The requests being served, so stop() can wait for their replies. */
+  const serving = new Set<Promise<void>>();
   for (const operation of OPERATIONS) {
     service.addEndpoint(operation, {
       subject: commandEndpointSubject(subjectPrefix, operation),
@@ -64,7 +72,8 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       },
       handler: (err, msg) => {
         if (err) return void log.error({ err, operation }, 'endpoint stopped with an error');
-        void handle(operation, msg);
+        const served: Promise<void> = handle(operation, msg).finally(() => serving.delete(served));
+        serving.add(served);
       },
     });
   }
@@ -114,9 +123,14 @@ export async function startCommandService(options: CommandServiceOptions): Promi
   return {
     service,
     endpointStats,
+    get inFlight() {
+      return serving.size;
+    },
     async stop() {
       unknown.unsubscribe();
       await service.stop();
+      // serveRequest never rejects, so this waits for the replies and nothing else.
+      while (serving.size > 0) await Promise.all(serving);
     },
   };
 }

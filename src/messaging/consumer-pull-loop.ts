@@ -24,7 +24,7 @@ export interface PullLoop {
   start(): void;
   /** Ends the current pull (the loop pulls again once the pause allows). */
   interrupt(): void;
-  /** Stops pulling and resolves when every message in hand is settled. */
+  /** Stops pulling, hands back (nak) what was pulled but not taken in hand, and resolves when every message in hand is settled. */
   stop(): Promise<void>;
   readonly inFlight: number;
   /** True while a pull from the durable consumer is open (false while paused, retrying or stopped). */
@@ -58,6 +58,12 @@ export function createPullLoop(
         pulling = true;
         for await (const m of messages) {
           while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+          // Stopping: what was pulled but not taken in hand goes back at once (for another instance or the next
+          // start) instead of being worked through first or waiting out ack_wait. It costs one delivery.
+          if (deps.signal.aborted) {
+            m.nak();
+            continue;
+          }
           const settling: Promise<void> = deps.settle(m).finally(() => inFlight.delete(settling));
           inFlight.add(settling);
         }

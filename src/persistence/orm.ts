@@ -51,3 +51,19 @@ export async function migrate(orm: MikroORM, databaseUrl: string): Promise<strin
     await lock.end().catch(() => undefined);
   }
 }
+
+/**
+ * One connection, `select 1`, closed again: resolves when the database at `databaseUrl` answers (the start waits
+ * for this before it builds the ORM), rejects with the reason otherwise (refused, unknown database, bad password).
+ */
+export async function pingDatabase(databaseUrl: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs, application_name: 'course-distribution-start' });
+  // A connection the server ends while we wait must not become an unhandled 'error' event.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -7,7 +7,10 @@ import { loadConfig } from '../../src/config.js';
 // compose.yaml cannot run where there is no Docker engine; these checks keep it true to the code and nats.conf.
 const root = resolve(import.meta.dirname, '../..');
 const compose = parse(readFileSync(resolve(root, 'compose.yaml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { environment?: Record<string, string>; command?: string[] | string; volumes?: string[]; depends_on?: object }>;
+  services: Record<
+    string,
+    { environment?: Record<string, string>; command?: string[] | string; volumes?: string[]; depends_on?: object; healthcheck?: { test?: string[] }; stop_grace_period?: string }
+  >;
 };
 const natsConf = readFileSync(resolve(root, 'nats.conf'), 'utf8');
 
@@ -26,6 +29,16 @@ t.test('when the service environment is loaded, then every key is a valid config
     const config = loadConfig(env);
     t.equal(config.nats.user, 'course_distribution', `${name} connects as the service user`);
     t.match(config.databaseUrl, /@postgres:5432\//);
+  }
+});
+
+t.test('when the service healthcheck is read, then it asks /readyz on OPS_HTTP_PORT and the stop has its SHUTDOWN_TIMEOUT_MS', async (t) => {
+  for (const name of ['course-distribution-1', 'course-distribution-2']) {
+    const service = compose.services[name]!;
+    const config = loadConfig(Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)])));
+    t.ok(config.lifecycle.opsHttpPort, `${name} serves the probes`);
+    t.match(service.healthcheck?.test?.join(' '), `http://127.0.0.1:${config.lifecycle.opsHttpPort}/readyz`, 'the healthcheck asks readiness on that port');
+    t.ok(Number.parseInt(service.stop_grace_period ?? '0', 10) * 1000 > config.lifecycle.shutdownTimeoutMs, 'the grace period outlasts the stop deadline');
   }
 });
 

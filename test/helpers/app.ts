@@ -59,15 +59,24 @@ export async function startTestApp(
   t.teardown(() => app.stop());
   await app.start();
   const nc = app.nc;
-
-  async function call<T>(tenant: string, operation: string, body: unknown, callOptions: { raw?: boolean; timeout?: number } = {}): Promise<Reply<T>> {
-    const payload = callOptions.raw ? (body as string | Uint8Array) : JSON.stringify(body);
-    const msg = await nc.request(commandSubject(namespace.id, tenant, operation), payload, { timeout: callOptions.timeout ?? 10_000 });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of msg.headers ?? []) headers[k] = v.join(', ');
-    const code = msg.headers?.get('Nats-Service-Error-Code');
-    return { status: code ? Number(code) : 200, body: msg.json<T>(), headers };
-  }
-
+  const call = <T>(tenant: string, operation: string, body: unknown, callOptions: { raw?: boolean; timeout?: number } = {}) =>
+    callService<T>(nc, namespace.id, tenant, operation, body, callOptions);
   return { app, config, db, namespace, nc, call };
+}
+
+/** Sends `course_distribution.<tenant>.<operation>` under `subjectPrefix` on `nc`, as any NATS client would. */
+export async function callService<T = any>(
+  nc: NatsConnection,
+  subjectPrefix: string,
+  tenant: string,
+  operation: string,
+  body: unknown,
+  options: { raw?: boolean; timeout?: number } = {},
+): Promise<Reply<T>> {
+  const payload = options.raw ? (body as string | Uint8Array) : JSON.stringify(body);
+  const msg = await nc.request(commandSubject(subjectPrefix, tenant, operation), payload, { timeout: options.timeout ?? 10_000 });
+  const headers: Record<string, string> = {};
+  for (const [k, v] of msg.headers ?? []) headers[k] = v.join(', ');
+  const code = msg.headers?.get('Nats-Service-Error-Code');
+  return { status: code ? Number(code) : 200, body: msg.json<T>(), headers };
 }

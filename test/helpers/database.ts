@@ -47,3 +47,22 @@ export async function createTestDatabase(t: Teardown): Promise<TestDatabase> {
   });
   return { url: url.toString(), name, query: (sql, params) => pool.query(sql, params as unknown[]) };
 }
+
+/**
+ * Makes the test database unreachable (`allow_connections false`, every open connection terminated) until the
+ * returned `restore()`; restored when the test ends anyway.
+ */
+export async function cutDatabase(t: Teardown, db: TestDatabase): Promise<{ restore(): Promise<void> }> {
+  const admin = new pg.Client({ connectionString: (await resolvePostgres()).url });
+  await admin.connect();
+  let restored: Promise<void> | undefined;
+  const restore = () =>
+    (restored ??= (async () => {
+      await admin.query(`alter database "${db.name}" with allow_connections true`);
+      await admin.end();
+    })());
+  t.teardown(() => restore().catch(() => undefined));
+  await admin.query(`alter database "${db.name}" with allow_connections false`);
+  await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
+  return { restore };
+}

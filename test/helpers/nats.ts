@@ -68,12 +68,15 @@ export interface PrivateNatsServer {
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
 /**
- * Starts `nats-server -c <file>` on a free port. `config` is the body of a nats.conf without `listen` and
+ * Starts `nats-server -c <file>` on `port` (default a free one). `config` is the body of a nats.conf without `listen` and
  * without a top-level `jetstream` block: both are written here (JetStream with a private temporary store,
  * unless `jetstream: false`). Accounts may still say `jetstream: enabled`.
  */
-export async function startNatsServer(t: Teardown, options: { config?: string; jetstream?: boolean; env?: Record<string, string> } = {}): Promise<PrivateNatsServer> {
-  const port = await freePort();
+export async function startNatsServer(
+  t: Teardown,
+  options: { config?: string; jetstream?: boolean; env?: Record<string, string>; port?: number } = {},
+): Promise<PrivateNatsServer> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'cd-nats-'));
   const storeDir = join(dir, 'store');
   const file = join(dir, 'nats.conf');

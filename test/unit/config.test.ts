@@ -30,3 +30,19 @@ t.test('when values are given, then they are used', async (t) => {
   t.equal(config.nats.subjectPrefix, 'dev.alice');
   t.equal(config.readCache.ttlMs, 0);
 });
+
+t.test('when the lifecycle keys are not set, then probes are off, the start waits 60 s and the stop may take 10 s', async (t) => {
+  t.same(loadConfig({}).lifecycle, { opsHttpPort: undefined, startupTimeoutMs: 60_000, shutdownTimeoutMs: 10_000 });
+  t.same(loadConfig({ OPS_HTTP_PORT: '9090', STARTUP_TIMEOUT_MS: '0', SHUTDOWN_TIMEOUT_MS: '30000' }).lifecycle, {
+    opsHttpPort: 9090,
+    startupTimeoutMs: 0,
+    shutdownTimeoutMs: 30_000,
+  });
+});
+
+t.test('when the relay flush would not fit in the stop, or a lifecycle key is out of range, then the start is refused', async (t) => {
+  t.throws(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000' }), /OUTBOX_FLUSH_TIMEOUT_MS \(5000\) must be below SHUTDOWN_TIMEOUT_MS \(5000\)/);
+  t.ok(loadConfig({ SHUTDOWN_TIMEOUT_MS: '5000', RELAY_ENABLED: 'false' }), 'without a relay there is no flush');
+  t.throws(() => loadConfig({ OPS_HTTP_PORT: '70000' }), /OPS_HTTP_PORT must be an integer from 0 to 65535/);
+  t.throws(() => loadConfig({ STARTUP_TIMEOUT_MS: 'soon' }), /STARTUP_TIMEOUT_MS must be an integer/);
+});
