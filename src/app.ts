@@ -15,6 +15,7 @@ import { createOperations } from './application/operations.js';
 import { createSlugReadCache } from './application/slug-read-cache.js';
 import { createLogger, redactUrls, type Logger } from './logger.js';
 import { startCommandService, type CommandService } from './messaging/command-service.js';
+import { createReplies } from './messaging/replies.js';
 import { createDatabase } from './persistence/database.js';
 import { migrate } from './persistence/orm.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -162,6 +163,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let instanceOps: InstanceOps | undefined;
   let started: Promise<void> | undefined;
 
+  const replies = createReplies({ allowedPrefixes: config.nats.replySubjectPrefixes, log });
+
   async function startAll(): Promise<void> {
     const startedAt = new Date();
     const applied = await migrate(orm, config.databaseUrl);
@@ -179,9 +182,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       version: PACKAGE_VERSION,
       subjectPrefix: config.nats.subjectPrefix,
       queueGroup: config.nats.queueGroup,
+      replies,
       statsHandler: (endpoint) => instanceOps?.statsData(endpoint) ?? Promise.resolve(null),
     });
-    addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
+    addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats, replies });
     instanceOps = addInstanceOpsEndpoints(commands.service, {
       probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
       version: PACKAGE_VERSION,
@@ -190,6 +194,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       subjectPrefix: config.nats.subjectPrefix,
       log,
       endpointStats: commands.endpointStats,
+      replies,
     });
     if (consumer) {
       await provisionUpstreamConsumer(nc, config.consumer, config.nats.subjectPrefix, log, { retryMs: config.consumer.retryMaxMs, signal: provisioning.signal });

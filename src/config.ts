@@ -17,6 +17,8 @@ export interface Config {
     subjectPrefix: string;
     /** Queue group of the command endpoints: instances sharing it split the requests. */
     queueGroup: string;
+    /** REPLY_SUBJECT_PREFIXES: replies go only to reply subjects starting with one of these (inboxes); others are dropped. */
+    replySubjectPrefixes: string[];
   };
   /** Largest request body accepted, in bytes (larger: 413). */
   maxRequestBytes: number;
@@ -130,6 +132,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (subjectPrefix && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subjectPrefix)) {
     problems.push(`NATS_SUBJECT_PREFIX must be dot-separated subject tokens without wildcards, got "${subjectPrefix}"`);
   }
+  const replySubjectPrefixes = text('REPLY_SUBJECT_PREFIXES', '_INBOX.,_INBOX_')
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== '');
+  // A prefix is the start of an inbox subject: no wildcards, no spaces; an empty list would silence every reply.
+  if (replySubjectPrefixes.length === 0 || replySubjectPrefixes.some((prefix) => !/^[A-Za-z0-9_$-][A-Za-z0-9_$.-]*$/.test(prefix))) {
+    problems.push(`REPLY_SUBJECT_PREFIXES must be a comma-separated list of subject starts without wildcards, got "${env.REPLY_SUBJECT_PREFIXES ?? ''}"`);
+  }
   const logLevel = text('LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
@@ -151,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       inboxPrefix: text('NATS_INBOX_PREFIX', '_INBOX_course_distribution'),
       subjectPrefix,
       queueGroup: text('NATS_QUEUE_GROUP', 'course_distribution'),
+      replySubjectPrefixes,
     },
     maxRequestBytes: integer('MAX_REQUEST_BYTES', 64 * 1024, 1024, 1024 * 1024),
     mailbox: { maxPending: integer('MAILBOX_MAX_PENDING', 10_000, 1, 1_000_000) },

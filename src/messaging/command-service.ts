@@ -16,7 +16,7 @@ import type { IdPrefix, RequestContext } from '../application/deps.js';
 import type { OperationHandlers } from '../application/operations.js';
 import { ServiceFailure } from '../errors.js';
 import { trackEndpointStats, type EndpointStats } from './endpoint-stats.js';
-import { replyFailure } from './replies.js';
+import type { Replies } from './replies.js';
 import { distributionIdOf, requestLogLevel, type RequestLogFields } from './request-log.js';
 import { serveRequest } from './serve-request.js';
 import { commandEndpointSubject, isValidTenantId, OPS_TOKEN, parseCommandSubject, SERVICE_NAME, withPrefix } from './subjects.js';
@@ -30,6 +30,8 @@ export interface CommandServiceOptions {
   version: string;
   subjectPrefix: string;
   queueGroup: string;
+  /** Where replies may go (REPLY_SUBJECT_PREFIXES); the operator endpoints answer through the same. */
+  replies: Replies;
   /** The `data` of an endpoint in `$SRV.STATS` (the framework's statsHandler); null when absent. */
   statsHandler?: (endpoint: Endpoint) => Promise<unknown>;
 }
@@ -48,7 +50,7 @@ export interface CommandService {
 }
 
 export async function startCommandService(options: CommandServiceOptions): Promise<CommandService> {
-  const { nc, log, validator, subjectPrefix } = options;
+  const { nc, log, validator, subjectPrefix, replies } = options;
   const service = await new Svcm(nc).add({
     name: SERVICE_NAME,
     version: options.version,
@@ -87,7 +89,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
       if (err) return;
       const parsed = parseCommandSubject(subjectPrefix, msg.subject);
       if (!parsed || known.has(parsed.operation) || parsed.tenant === OPS_TOKEN || !msg.reply) return;
-      replyFailure(msg, new ServiceFailure('UNKNOWN_OPERATION', `unknown operation "${parsed.operation}"; operations: ${OPERATIONS.join(', ')}`));
+      replies.failure(msg, new ServiceFailure('UNKNOWN_OPERATION', `unknown operation "${parsed.operation}"; operations: ${OPERATIONS.join(', ')}`));
     },
   });
 
@@ -95,7 +97,7 @@ export async function startCommandService(options: CommandServiceOptions): Promi
     const tenant = parseCommandSubject(subjectPrefix, msg.subject)?.tenant ?? '';
     const logFields: RequestLogFields = { tenant };
     const endpointLog = endpointLogs.get(operation) ?? log;
-    await serveRequest(msg, { endpoint: operation, stats: endpointStats, log: endpointLog, logLevel: requestLogLevel(operation), logFields }, async () => {
+    await serveRequest(msg, { endpoint: operation, stats: endpointStats, log: endpointLog, logLevel: requestLogLevel(operation), logFields, replies }, async () => {
       if (!isValidTenantId(tenant)) {
         throw new ServiceFailure('BAD_TENANT', `"${tenant}" is not a valid tenant id (^[a-z0-9][a-z0-9_-]{0,62}$, not "ops")`);
       }

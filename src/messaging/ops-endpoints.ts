@@ -13,6 +13,7 @@ import { ServiceFailure } from '../errors.js';
 import { findDeadLetter, listDeadLetters, type DeadLetter } from '../persistence/dead-letters.js';
 import { classify } from '../failure-policy.js';
 import type { EndpointStats } from './endpoint-stats.js';
+import type { Replies } from './replies.js';
 import { serveRequest } from './serve-request.js';
 import { OPS_TOKEN, SERVICE_NAME, withPrefix } from './subjects.js';
 import type { UpstreamConsumer } from './upstream-consumer.js';
@@ -69,6 +70,7 @@ export interface OpsEndpointsOptions {
   subjectPrefix: string;
   log: Logger;
   endpointStats: EndpointStats;
+  replies: Replies;
 }
 
 /** Where an operator endpoint listens beyond the default `[prefix.]course_distribution.ops.<name>` in the service's queue group. */
@@ -84,7 +86,7 @@ export interface OpsRoute {
 /** Adds one operator endpoint answered through serveRequest (replies, STATS figures and failure logs as for all). */
 export function addOpsEndpoint(
   service: Service,
-  options: Pick<OpsEndpointsOptions, 'subjectPrefix' | 'log' | 'endpointStats'>,
+  options: Pick<OpsEndpointsOptions, 'subjectPrefix' | 'log' | 'endpointStats' | 'replies'>,
   name: string,
   handler: (msg: ServiceMsg) => Promise<unknown>,
   route: OpsRoute = {},
@@ -97,7 +99,9 @@ export function addOpsEndpoint(
     handler: (err, msg) => {
       if (err) return void endpointLog.error({ err }, 'ops endpoint stopped with an error');
       // Operator requests are rare and each one matters: info, like the state-changing operations.
-      void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log: endpointLog, logLevel: 'info', logFields: {} }, () => handler(msg));
+      void serveRequest(msg, { endpoint: endpointName, stats: options.endpointStats, log: endpointLog, logLevel: 'info', logFields: {}, replies: options.replies }, () =>
+        handler(msg),
+      );
     },
   });
 }

@@ -18,7 +18,7 @@ import { gatherStatus, type InstanceIdentity } from './instance-status.js';
 import { addOpsEndpoint, parseBody, type OpsEndpointsOptions } from './ops-endpoints.js';
 import { OPS_TOKEN, SERVICE_NAME, withPrefix } from './subjects.js';
 
-export interface InstanceOpsOptions extends Pick<OpsEndpointsOptions, 'subjectPrefix' | 'log' | 'endpointStats'> {
+export interface InstanceOpsOptions extends Pick<OpsEndpointsOptions, 'subjectPrefix' | 'log' | 'endpointStats' | 'replies'> {
   probes: InstanceProbes;
   version: string;
   startedAt: Date;

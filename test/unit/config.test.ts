@@ -46,3 +46,10 @@ t.test('when the relay flush would not fit in the stop, or a lifecycle key is ou
   t.throws(() => loadConfig({ OPS_HTTP_PORT: '70000' }), /OPS_HTTP_PORT must be an integer from 0 to 65535/);
   t.throws(() => loadConfig({ STARTUP_TIMEOUT_MS: 'soon' }), /STARTUP_TIMEOUT_MS must be an integer/);
 });
+
+t.test('when REPLY_SUBJECT_PREFIXES is not set, then replies go to `_INBOX.` and `_INBOX_<name>.` inboxes; a wildcard or empty list is refused', async (t) => {
+  t.same(loadConfig({}).nats.replySubjectPrefixes, ['_INBOX.', '_INBOX_']);
+  t.same(loadConfig({ REPLY_SUBJECT_PREFIXES: ' _INBOX_acme. , _INBOX. ' }).nats.replySubjectPrefixes, ['_INBOX_acme.', '_INBOX.']);
+  t.throws(() => loadConfig({ REPLY_SUBJECT_PREFIXES: '_INBOX.>' }), /REPLY_SUBJECT_PREFIXES must be/);
+  t.throws(() => loadConfig({ REPLY_SUBJECT_PREFIXES: ' , ' }), /REPLY_SUBJECT_PREFIXES must be/);
+});
