@@ -1326,6 +1326,7 @@ export const schemaDocuments = [
               "IDEMPOTENCY_KEY_REUSED",
               "PAYLOAD_TOO_LARGE",
               "UNAVAILABLE",
+              "COMMIT_OUTCOME_UNKNOWN",
               "OVERLOADED",
               "SHUTTING_DOWN",
               "INTERNAL"

@@ -461,6 +461,7 @@ export interface ErrorBody {
     | "IDEMPOTENCY_KEY_REUSED"
     | "PAYLOAD_TOO_LARGE"
     | "UNAVAILABLE"
+    | "COMMIT_OUTCOME_UNKNOWN"
     | "OVERLOADED"
     | "SHUTTING_DOWN"
     | "INTERNAL";

@@ -27,6 +27,9 @@ export const STATUS_OF_CODE: Record<ErrorCode, ErrorStatus> = {
   IDEMPOTENCY_KEY_REUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
+  // 503, not 500: a dependency failed, not the service, and a retry is right, with the same idempotency_key or
+  // after reading back; the code, unlike UNAVAILABLE, says a blind retry may do the change twice.
+  COMMIT_OUTCOME_UNKNOWN: 503,
   OVERLOADED: 503,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
@@ -64,6 +67,19 @@ export class ServiceFailure extends Error {
 /** A consumed message that can never be processed as it is (not JSON, not its schema): dead-lettered at once. */
 export class PermanentMessageError extends Error {
   override name = 'PermanentMessageError';
+}
+
+/**
+ * The connection of a transaction was lost while its COMMIT was on the way: the transaction may or may not have
+ * committed. Thrown by Database.transaction (src/persistence/database.ts) only for the COMMIT statement itself;
+ * `cause` is the driver's error.
+ */
+export class CommitOutcomeUnknownError extends Error {
+  override name = 'CommitOutcomeUnknownError';
+
+  constructor(options: { cause: unknown }) {
+    super('the connection was lost during COMMIT: the transaction may or may not have committed', options);
+  }
 }
 
 /** A dependency (PostgreSQL, NATS) still refused at the end of the start's patience (STARTUP_TIMEOUT_MS). */

@@ -12,7 +12,7 @@
  */
 import { OptimisticLockError } from '@mikro-orm/core';
 import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/nats-core';
-import { PermanentMessageError, ServiceFailure, STATUS_OF_CODE, type ErrorCode, type ErrorDetails, type ErrorStatus } from './errors.js';
+import { CommitOutcomeUnknownError, PermanentMessageError, ServiceFailure, STATUS_OF_CODE, type ErrorCode, type ErrorDetails, type ErrorStatus } from './errors.js';
 import { ConcurrentChangeError } from './persistence/distribution-repository.js';
 
 /**
@@ -73,6 +73,8 @@ interface ErrorShape {
 }
 
 const DATABASE_UNAVAILABLE = 'the database is unavailable; retry later';
+const COMMIT_OUTCOME_UNKNOWN =
+  'the database connection was lost during the commit: the change may or may not have been made; retry with the same idempotency_key, or read it back first';
 const CONCURRENT_CHANGE = 'the distribution kept changing concurrently; read it again and retry';
 const INTERNAL = 'internal error; the service log has the details';
 
@@ -93,6 +95,7 @@ function classifyServiceFailure(failure: ServiceFailure): FailureOutcome {
   const extra = { details: failure.details };
   switch (failure.code) {
     case 'UNAVAILABLE':
+    case 'COMMIT_OUTCOME_UNKNOWN':
     case 'OVERLOADED':
     case 'SHUTTING_DOWN':
     case 'VERSION_CONFLICT':
@@ -148,9 +151,28 @@ function isNatsUnavailable(err: unknown): boolean {
   );
 }
 
+/** SQLSTATEs that end the session: class 08 (connection exception) by prefix, admin and crash shutdown. */
+const CONNECTION_LOST_SQLSTATES = new Set(['57P01', '57P02']);
+
+/**
+ * The database connection itself failed (as opposed to a statement refused on a live connection): a connection
+ * exception or session-ending SQLSTATE, a Node socket error, or pg's message of a terminated connection. A
+ * COMMIT failing so has an unknown outcome (Database.transaction throws CommitOutcomeUnknownError).
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const shape = (typeof err === 'object' && err !== null ? err : {}) as ErrorShape;
+  const sqlstate = sqlstateOf(shape);
+  if (sqlstate !== undefined) return sqlstate.startsWith('08') || CONNECTION_LOST_SQLSTATES.has(sqlstate);
+  const nodeCode = typeof shape.code === 'string' ? shape.code : '';
+  return UNREACHABLE_NODE_CODES.has(nodeCode) || UNREACHABLE_MESSAGE.test(typeof shape.message === 'string' ? shape.message : '');
+}
+
 /** The one decision of what a failure means. Never throws. */
 export function classify(err: unknown): FailureOutcome {
   if (err instanceof ServiceFailure) return classifyServiceFailure(err);
+  // Retried like any outage (a consumed message is redelivered: the inbox claim, committed or not, dedups it),
+  // but a caller must not repeat a create blindly.
+  if (err instanceof CommitOutcomeUnknownError) return outcome('COMMIT_OUTCOME_UNKNOWN', COMMIT_OUTCOME_UNKNOWN, 'retry-later', { databaseUnavailable: true });
   if (err instanceof PermanentMessageError) return outcome('VALIDATION_FAILED', err.message, 'reject');
   if (err instanceof ConcurrentChangeError || err instanceof OptimisticLockError) return outcome('VERSION_CONFLICT', CONCURRENT_CHANGE, 'retry-now');
   const shape = (typeof err === 'object' && err !== null ? err : {}) as ErrorShape;

@@ -10,6 +10,8 @@
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type pg from 'pg';
+import { CommitOutcomeUnknownError } from '../errors.js';
+import { isConnectionLost } from '../failure-policy.js';
 
 /** One statement at a time, on a transaction's connection or on any pooled one. */
 export interface Sql {
@@ -20,7 +22,9 @@ export interface Sql {
 export interface Database extends Sql {
   /**
    * Runs `work` in one transaction on one pooled connection: BEGIN, the work, COMMIT; ROLLBACK when it throws (the
-   * error is rethrown as it was). A connection that broke meanwhile is discarded by the pool, not reused.
+   * error is rethrown as it was). A connection that broke meanwhile is discarded by the pool, not reused. When the
+   * COMMIT itself loses the connection, the outcome is unknown: CommitOutcomeUnknownError (its cause the driver's
+   * error); a COMMIT refused by the server (e.g. a deferred constraint) rolled back and rethrows as it was.
    */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
 }
@@ -63,14 +67,20 @@ export function createDatabase(orm: MikroORM): Database {
     transaction: (work) =>
       withConnection(async (connection) => {
         await connection.query('begin');
+        let result: Awaited<ReturnType<typeof work>>;
         try {
-          const result = await work({ execute: on(connection) });
-          await connection.query('commit');
-          return result;
+          result = await work({ execute: on(connection) });
         } catch (err) {
           await connection.query('rollback').catch(() => undefined);
           throw err;
         }
+        try {
+          await connection.query('commit');
+        } catch (err) {
+          await connection.query('rollback').catch(() => undefined);
+          throw isConnectionLost(err) ? new CommitOutcomeUnknownError({ cause: err }) : err;
+        }
+        return result;
       }),
   };
 }

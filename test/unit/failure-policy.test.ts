@@ -5,8 +5,9 @@
 import { DeadlockException, DriverException, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ClosedConnectionError, NoRespondersError, TimeoutError } from '@nats-io/nats-core';
 import t from 'tap';
-import { PermanentMessageError, ServiceFailure, type ErrorCode } from '../../src/errors.js';
-import { classify, SLUG_CONSTRAINT, toServiceFailure, type Disposition } from '../../src/failure-policy.js';
+import { CommitOutcomeUnknownError, PermanentMessageError, ServiceFailure, type ErrorCode } from '../../src/errors.js';
+import { settleFailure } from '../../src/messaging/consumer-settlement.js';
+import { classify, isConnectionLost, SLUG_CONSTRAINT, toServiceFailure, type Disposition } from '../../src/failure-policy.js';
 import { ConcurrentChangeError } from '../../src/persistence/distribution-repository.js';
 import { InvalidEventError } from '../../src/persistence/outbox.js';
 
@@ -69,6 +70,16 @@ const table: [name: string, err: unknown, code: ErrorCode, status: number, dispo
   ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'UNAVAILABLE', 503, 'retry-later', true],
   ['ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'UNAVAILABLE', 503, 'retry-later', true],
   // Our own classes.
+  ['a COMMIT that lost its connection (57P01)', new CommitOutcomeUnknownError({ cause: pgError('57P01') }), 'COMMIT_OUTCOME_UNKNOWN', 503, 'retry-later', true],
+  [
+    'a COMMIT that lost its connection (no SQLSTATE)',
+    new CommitOutcomeUnknownError({ cause: new Error('Connection terminated unexpectedly') }),
+    'COMMIT_OUTCOME_UNKNOWN',
+    503,
+    'retry-later',
+    true,
+  ],
+  ['ServiceFailure COMMIT_OUTCOME_UNKNOWN', new ServiceFailure('COMMIT_OUTCOME_UNKNOWN', 'unknown'), 'COMMIT_OUTCOME_UNKNOWN', 503, 'retry-later', false],
   ['a stale row version', new ConcurrentChangeError('dist_1'), 'VERSION_CONFLICT', 409, 'retry-now', false],
   ['MikroORM optimistic lock', OptimisticLockError.lockFailed('CourseDistribution'), 'VERSION_CONFLICT', 409, 'retry-now', false],
   ['an event that violates its schema (a bug)', new InvalidEventError('distribution.created violates its schema'), 'INTERNAL', 500, 'fail', false],
@@ -119,3 +130,28 @@ t.test('when a raw error becomes a ServiceFailure, then it keeps the original as
   const own = new ServiceFailure('NOT_FOUND', 'x');
   t.equal(toServiceFailure(own), own, 'a ServiceFailure stays itself');
 });
+
+t.test('when a COMMIT outcome is unknown, then the caller is told to retry with the same idempotency_key and a consumed message is retried', async (t) => {
+  const outcome = classify(new CommitOutcomeUnknownError({ cause: pgError('57P01') }));
+  t.match(outcome.message, /idempotency_key/);
+  t.same(settleFailure(outcome, 1, 10, 'commit lost'), { action: 'retry', pauseIntake: true }, 'redelivered: the inbox claim dedups it');
+});
+
+const connectionLoss: [name: string, err: unknown, lost: boolean][] = [
+  ['08006 connection failure', pgError('08006'), true],
+  ['57P01 admin shutdown', pgError('57P01'), true],
+  ['57P02 crash shutdown', pgError('57P02'), true],
+  ['pg: connection terminated', new Error('Connection terminated unexpectedly'), true],
+  ['ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+  ['57014 statement timeout (the server rolled back)', pgError('57014'), false],
+  ['23505 a deferred unique violation (the server rolled back)', pgError('23505'), false],
+  ['40001 serialization failure at commit', pgError('40001'), false],
+  ['53100 disk full', pgError('53100'), false],
+  ['an unknown Error', new Error('boom'), false],
+];
+
+for (const [name, err, lost] of connectionLoss) {
+  t.test(`when a COMMIT fails with ${name}, then its outcome is ${lost ? 'unknown' : 'known (rolled back)'}`, async (t) => {
+    t.equal(isConnectionLost(err), lost);
+  });
+}
