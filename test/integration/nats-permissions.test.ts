@@ -83,6 +83,30 @@ t.test('when CourseFactory publishes beyond course.>, then NATS refuses it', asy
   await t.rejects(factory.request('course_distribution.brain_prod.create', '{}', { timeout: 2000 }), /Permissions Violation/, 'cannot send commands');
 });
 
+t.test('when a caller names an event subject as the reply subject of a request, then no stream stores the reply', async (t) => {
+  const jsm = await jetstreamManager(ops);
+  const created = await tenant.request('course_distribution.brain_prod.create', JSON.stringify({ course_id: 'course_perm_forge', title: 'Fälschung', language: 'de' }), {
+    timeout: 10_000,
+  });
+  const id = created.json<{ id: string }>().id;
+  const forged = `distribution.deleted.${id}`;
+  await waitFor('the created event on DISTRIBUTION', () => jsm.streams.getMessage('DISTRIBUTION', { last_by_subj: `distribution.created.${id}` }));
+  const before = { distribution: (await jsm.streams.info('DISTRIBUTION')).state.last_seq, course: (await jsm.streams.info('COURSE')).state.last_seq };
+  // The tenant may not even send it (it may subscribe only to its own inbox); ops may, and the service drops it.
+  tenant.publish('course_distribution.brain_prod.get', JSON.stringify({ id }), { reply: forged });
+  ops.publish('course_distribution.brain_prod.get', JSON.stringify({ id }), { reply: forged });
+  ops.publish('course_distribution.brain_prod.get', JSON.stringify({ id }), { reply: 'course.generation.completed' });
+  ops.publish('course_distribution.ops.health', '', { reply: forged });
+  await tenant.flush();
+  await ops.flush();
+  // Answered in order after the forged ones: by now they were taken.
+  const after = await tenant.request('course_distribution.brain_prod.get', JSON.stringify({ id }), { timeout: 10_000 });
+  t.notOk(after.headers?.get('Nats-Service-Error-Code'), 'inbox replies flow');
+  await new Promise((done) => setTimeout(done, 300));
+  t.equal(await jsm.streams.getMessage('DISTRIBUTION', { last_by_subj: forged }), null, 'nothing stored on DISTRIBUTION');
+  t.same({ distribution: (await jsm.streams.info('DISTRIBUTION')).state.last_seq, course: (await jsm.streams.info('COURSE')).state.last_seq }, before, 'no stream grew');
+});
+
 t.test('when a client connects with a wrong password, then it is refused', async (t) => {
   await t.rejects(connect({ servers: server.url, user: 'course_distribution', pass: 'wrong', reconnect: false }), /Authorization Violation/i);
 });
