@@ -55,7 +55,7 @@ t.test('when the dead letter cannot be stored on the last allowed delivery, then
   await waitFor('terminated', async () => (await consumerInfo()).num_ack_pending === 0, 5000);
 });
 
-t.test('when the durable exists with a smaller max_deliver, then the service honours it and dead-letters on the server’s last delivery', async (t) => {
+t.test('when the durable exists with a smaller max_deliver, then the service honours it and dead-letters on the server’s last delivery, holding it until the letter is stored', async (t) => {
   const namespace = natsNamespace();
   const nats = await resolveNats();
   const appEnv = { ...env, CONSUMER_MAX_DELIVER: '5' };
@@ -77,4 +77,15 @@ t.test('when the durable exists with a smaller max_deliver, then the service hon
   t.match(letter.reason, /gave up after 2 deliveries/);
   const info = await jsm.consumers.info(names.consumer.streamName, names.consumer.durableName);
   t.equal(info.config.max_deliver, 2, 'the durable is left as it is');
+
+  // On the server's last delivery a dead letter that cannot be stored is retried with the message held in hand.
+  await db.query(`create function full_disk_dead_letter() returns trigger language plpgsql as $$
+    begin raise exception 'could not extend file: No space left on device' using errcode = '53100'; end $$`);
+  await db.query(`create trigger full_disk_dead_letter before insert on dead_letter for each row execute function full_disk_dead_letter()`);
+  const held = await publishCourseEvent(nc, namespace.id, 'course.generation.completed', generationCompleted('course_small_durable', { title: 'Festgehalten' }));
+  await new Promise((r) => setTimeout(r, 3000)); // twice ack_wait: a message not held would be gone
+  t.notOk(await deadLetterOf(db, held.seq), 'no dead letter while the store refuses it');
+  await db.query(`drop trigger full_disk_dead_letter on dead_letter`);
+  const heldLetter = await waitFor('the held message dead-lettered once the store recovers', () => deadLetterOf(db, held.seq), 10_000);
+  t.equal(heldLetter.delivery_count, 2, 'on the server’s last delivery');
 });
