@@ -93,7 +93,10 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     limits.serverMaxDeliver = serverMaxDeliver;
     const fields = { max_deliver: serverMaxDeliver, consumer_max_deliver: settings.maxDeliver, dead_letter_delivery: deadLetterDelivery(limits) };
     if (serverMaxDeliver > 0 && serverMaxDeliver <= settings.maxDeliver) {
-      log.warn(fields, 'the durable keeps no deliveries in reserve (max_deliver <= CONSUMER_MAX_DELIVER): a dead letter that cannot be stored on its last delivery is held in process; set max_deliver to -1');
+      log.warn(
+        fields,
+        'the durable keeps no deliveries in reserve (max_deliver <= CONSUMER_MAX_DELIVER): a dead letter that cannot be stored on its last delivery is held in process; set max_deliver to -1',
+      );
     } else {
       log.info(fields, 'delivery limits read from the durable');
     }
@@ -139,7 +142,12 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
    * On the server's last delivery a nak would lose it: storing is retried with the message kept in hand (the
    * caller's working() keeps it) until it is stored or the consumer stops.
    */
-  async function storeDeadLetterOrKeep(delivery: UpstreamDelivery, settlement: { reason: string; lastDelivery: boolean }, deliveryCount: number, line: ConsumedLogFields): Promise<boolean> {
+  async function storeDeadLetterOrKeep(
+    delivery: UpstreamDelivery,
+    settlement: { reason: string; lastDelivery: boolean },
+    deliveryCount: number,
+    line: ConsumedLogFields,
+  ): Promise<boolean> {
     const where = { subject: delivery.subject, stream_seq: delivery.streamSeq, delivery_count: deliveryCount };
     for (let attempt = 1; ; attempt++) {
       try {

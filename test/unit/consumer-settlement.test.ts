@@ -40,7 +40,11 @@ t.test('when a retryable failure meets the last allowed delivery, then it is dea
 t.test('when the durable has no server limit, then no delivery is the server’s last: a dead letter not stored can wait for the next', async (t) => {
   t.equal(deadLetterDelivery(LIMITS), MAX_DELIVER);
   for (const deliveryCount of [MAX_DELIVER, MAX_DELIVER + 100]) {
-    t.same(settleFailure(classify(new Error('boom')), deliveryCount, LIMITS, 'boom'), { action: 'dead-letter', reason: `gave up after ${deliveryCount} deliveries: boom`, lastDelivery: false });
+    t.same(settleFailure(classify(new Error('boom')), deliveryCount, LIMITS, 'boom'), {
+      action: 'dead-letter',
+      reason: `gave up after ${deliveryCount} deliveries: boom`,
+      lastDelivery: false,
+    });
   }
 });
 
@@ -49,7 +53,11 @@ t.test('when the durable’s max_deliver is below the service’s limit, then th
   t.equal(deadLetterDelivery(limits), 2);
   t.same(settleFailure(classify(new Error('boom')), 1, limits, 'boom'), { action: 'retry', pauseIntake: false });
   t.same(settleFailure(classify(new Error('boom')), 2, limits, 'boom'), { action: 'dead-letter', reason: 'gave up after 2 deliveries: boom', lastDelivery: true });
-  t.same(settleFailure(classify(new ServiceFailure('NOT_FOUND', 'gone')), 2, limits, 'gone'), { action: 'dead-letter', reason: 'gone', lastDelivery: true }, 'a rejection on it too');
+  t.same(
+    settleFailure(classify(new ServiceFailure('NOT_FOUND', 'gone')), 2, limits, 'gone'),
+    { action: 'dead-letter', reason: 'gone', lastDelivery: true },
+    'a rejection on it too',
+  );
 });
 
 t.test('when the durable keeps deliveries in reserve, then the service’s limit dead-letters and the reserve follows it', async (t) => {
