@@ -74,6 +74,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   let deadLettered = 0;
   /** Until the durable is read at the first subscription: no deliveries assumed in reserve. */
   const limits: DeliveryLimits = { maxDeliver: settings.maxDeliver, serverMaxDeliver: settings.maxDeliver };
+  let durableRead = false;
   const wait = (ms: number) => sleep(ms, undefined, { signal: stopped.signal }).catch(() => undefined);
 
   const pause = createIntakePause({
@@ -89,7 +90,8 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   /** Takes the durable's max_deliver as the server has it; one that keeps no deliveries in reserve is reported. */
   function onSubscribed(info: ConsumerInfo): void {
     const serverMaxDeliver = info.config.max_deliver ?? -1;
-    if (serverMaxDeliver === limits.serverMaxDeliver) return;
+    if (durableRead && serverMaxDeliver === limits.serverMaxDeliver) return;
+    durableRead = true;
     limits.serverMaxDeliver = serverMaxDeliver;
     const fields = { max_deliver: serverMaxDeliver, consumer_max_deliver: settings.maxDeliver, dead_letter_delivery: deadLetterDelivery(limits) };
     if (serverMaxDeliver > 0 && serverMaxDeliver <= settings.maxDeliver) {
