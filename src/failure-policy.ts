@@ -48,11 +48,12 @@ const CONFLICT_SQLSTATES = new Set(['40001', '40P01', '55P03']);
 
 /**
  * SQLSTATEs of a database that cannot serve now: 57014 query canceled (DB_STATEMENT_TIMEOUT_MS), 57P01-57P03
- * admin / crash shutdown and "cannot connect now", 55000 when the database is closed to connections. The classes
+ * admin / crash shutdown and "cannot connect now", 55000 when the database is closed to connections, 25006
+ * read_only_sql_transaction (a read-only database, e.g. a replica after a failover). The classes
  * 08 (connection exception) and 53 (insufficient resources: 53300 too many connections, 53100 disk full, 53200
  * out of memory, 53400 configuration limit) are matched by their prefix.
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57014', '57P01', '57P02', '57P03', '57P04', '55000']);
+const UNAVAILABLE_SQLSTATES = new Set(['57014', '57P01', '57P02', '57P03', '57P04', '55000', '25006']);
 const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53'];
 
 /** Node socket errors of a database or broker that cannot be reached. */

@@ -5,21 +5,27 @@
  * - failed -> the failure policy judges it and consumer-settlement.ts picks nak(delay) or dead letter (subject,
  *   headers, bytes, reason, delivery count) + term(). term() carries no reason: nats-server 2.9 ignores a term
  *   with one and redelivers the message;
- * - a database that cannot be reached also pauses intake (intake-pause.ts) until it answers.
+ * - a dead letter that cannot be stored is never given up: the message is nak'ed(delay) and comes back (the
+ *   server's max_deliver is above the service's limit), or, on the server's last delivery, kept in hand while
+ *   storing is retried;
+ * - a database that cannot serve (failure-policy.ts `databaseUnavailable`: unreachable, read-only, out of
+ *   resources) also pauses intake (intake-pause.ts) until it answers and takes writes.
  * Every settled message is logged in one line (consumer-log.ts has the fields and levels).
  * The pieces: consumer-pull-loop.ts pulls, upstream-message.ts decodes and routes (application), this file settles.
  */
-import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, type ConsumerInfo, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { ConsumerSettings } from '../config.js';
 import type { ServiceDeps } from '../application/deps.js';
+import type { Sql } from '../persistence/database.js';
 import { consumedEventTypeOf, createUpstreamMessageHandler, type MessageIdentification, type ProcessOutcome, type UpstreamDelivery } from '../application/upstream-message.js';
 import { ServiceFailure } from '../errors.js';
 import { classify, type FailureOutcome } from '../failure-policy.js';
 import { markDeadLetterReplayed, storeDeadLetter, type DeadLetter } from '../persistence/dead-letters.js';
 import { consumedLogLevel, type ConsumedLogFields, type ConsumedOutcome } from './consumer-log.js';
 import { createPullLoop } from './consumer-pull-loop.js';
-import { retryDelay, settleFailure } from './consumer-settlement.js';
+import { deadLetterDelivery, retryDelay, settleFailure, type DeliveryLimits } from './consumer-settlement.js';
 import { createIntakePause } from './intake-pause.js';
 import { millisecondsSince } from './log-duration.js';
 
@@ -54,22 +60,49 @@ export function describeFailure(subjectPrefix: string, delivery: UpstreamDeliver
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The probe of a paused consumer: the database answers and takes writes (a replica after a failover does not). */
+export async function probeWritable(db: Sql): Promise<void> {
+  const [row] = await db.execute<{ read_only: boolean }>(`select pg_is_in_recovery() or current_setting('transaction_read_only') = 'on' as read_only`);
+  if (row?.read_only) throw new Error('the database is read-only');
+}
+
 export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, settings: ConsumerSettings, subjectPrefix: string, hooks: ConsumerHooks = {}): UpstreamConsumer {
   const log = deps.log.child({ component: 'upstream-consumer', consumer: settings.durableName });
   const handle = createUpstreamMessageHandler(deps, { consumerName: settings.durableName, subjectPrefix, maxEventBytes: settings.maxEventBytes });
   const stopped = new AbortController();
   let processed = 0;
   let deadLettered = 0;
+  /** Until the durable is read at the first subscription: no deliveries assumed in reserve. */
+  const limits: DeliveryLimits = { maxDeliver: settings.maxDeliver, serverMaxDeliver: settings.maxDeliver };
+  let durableRead = false;
+  const wait = (ms: number) => sleep(ms, undefined, { signal: stopped.signal }).catch(() => undefined);
 
   const pause = createIntakePause({
-    probe: () => deps.db.execute('select 1'),
+    probe: () => probeWritable(deps.db),
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,
     onPause: () => pullLoop.interrupt(),
     signal: stopped.signal,
     log,
   });
-  const pullLoop = createPullLoop(jetstream(nc), settings, { settle, pause, signal: stopped.signal, log });
+  const pullLoop = createPullLoop(jetstream(nc), settings, { settle, pause, signal: stopped.signal, log, onSubscribed });
+
+  /** Takes the durable's max_deliver as the server has it; one that keeps no deliveries in reserve is reported. */
+  function onSubscribed(info: ConsumerInfo): void {
+    const serverMaxDeliver = info.config.max_deliver ?? -1;
+    if (durableRead && serverMaxDeliver === limits.serverMaxDeliver) return;
+    durableRead = true;
+    limits.serverMaxDeliver = serverMaxDeliver;
+    const fields = { max_deliver: serverMaxDeliver, consumer_max_deliver: settings.maxDeliver, dead_letter_delivery: deadLetterDelivery(limits) };
+    if (serverMaxDeliver > 0 && serverMaxDeliver <= settings.maxDeliver) {
+      log.warn(
+        fields,
+        'the durable keeps no deliveries in reserve (max_deliver <= CONSUMER_MAX_DELIVER): a dead letter that cannot be stored on its last delivery is held in process; set max_deliver to -1',
+      );
+    } else {
+      log.info(fields, 'delivery limits read from the durable');
+    }
+  }
 
   /** Stores the dead letter; its id goes on the message's line. */
   async function deadLetter(delivery: UpstreamDelivery, reason: string, deliveryCount: number, line: ConsumedLogFields): Promise<void> {
@@ -93,22 +126,50 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     const outcome = classify(err);
     line.code = outcome.code;
     const description = describeFailure(subjectPrefix, delivery, err, outcome);
-    const settlement = settleFailure(outcome, deliveryCount, settings.maxDeliver, description);
-    if (settlement.action === 'dead-letter') {
-      try {
-        await deadLetter(delivery, settlement.reason, deliveryCount, line);
-        m.term();
-        line.reason = settlement.reason;
-        return 'dead_lettered';
-      } catch (storeErr) {
-        log.error({ err: storeErr, subject: m.subject, stream_seq: delivery.streamSeq }, 'could not store the dead letter; the message is retried');
-      }
+    const settlement = settleFailure(outcome, deliveryCount, limits, description);
+    if (settlement.action === 'dead-letter' && (await storeDeadLetterOrKeep(delivery, settlement, deliveryCount, line))) {
+      m.term();
+      line.reason = settlement.reason;
+      return 'dead_lettered';
     }
     line.retry_in_ms = retryDelay(deliveryCount, settings);
     line.err = err;
     m.nak(line.retry_in_ms);
-    if (settlement.action === 'retry' && settlement.pauseIntake) pause.pause();
+    if (outcome.databaseUnavailable) pause.pause();
     return 'retry';
+  }
+
+  /**
+   * Stores the dead letter; false when it could not be stored and the message is to be nak'ed (it comes back).
+   * On the server's last delivery a nak would lose it: storing is retried with the message kept in hand (the
+   * caller's working() keeps it) until it is stored or the consumer stops.
+   */
+  async function storeDeadLetterOrKeep(
+    delivery: UpstreamDelivery,
+    settlement: { reason: string; lastDelivery: boolean },
+    deliveryCount: number,
+    line: ConsumedLogFields,
+  ): Promise<boolean> {
+    const where = { subject: delivery.subject, stream_seq: delivery.streamSeq, delivery_count: deliveryCount };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deadLetter(delivery, settlement.reason, deliveryCount, line);
+        return true;
+      } catch (storeErr) {
+        if (classify(storeErr).databaseUnavailable) pause.pause();
+        if (!settlement.lastDelivery) {
+          log.error({ err: storeErr, ...where }, 'could not store the dead letter; the message is kept and retried');
+          return false;
+        }
+        if (stopped.signal.aborted) {
+          log.error({ err: storeErr, ...where }, "could not store the dead letter on the server's last delivery and stopping: the message is lost");
+          return false;
+        }
+        const retryInMs = retryDelay(attempt, settings);
+        log.error({ err: storeErr, ...where, retry_in_ms: retryInMs }, "could not store the dead letter on the server's last delivery; the message is held and storing retried");
+        await wait(retryInMs);
+      }
+    }
   }
 
   /** Handles one message and settles it exactly one way; logs it in one line (consumer-log.ts). */

@@ -5,8 +5,10 @@
  * rewrites an existing durable, so a difference is logged for an operator instead (ensure-jetstream-resource.ts).
  * One filter subject (`course.>`), which 2.9 supports.
  *
- * Settings and why: explicit acks; `max_deliver` finite, so a poison message cannot loop forever (the handler
- * dead-letters it on its last delivery); no server `backoff` (2.9 would replace ack_wait with backoff[0]): retries
+ * Settings and why: explicit acks; `max_deliver` -1 (unlimited): the limit is the service's own
+ * (CONSUMER_MAX_DELIVER, after which the handler dead-letters a failing message), so the server never drops a
+ * message whose dead letter could not be stored yet (a read-only database after a failover, a full disk, a crash);
+ * a finite server limit would be spent by a long enough outage of the dead-letter table. No server `backoff` (2.9 would replace ack_wait with backoff[0]): retries
  * are the handler's `nak(delay)` with a capped exponential delay; `ack_wait` long enough for a transaction under
  * load (handlers call working() for longer work); `max_ack_pending` high enough not to throttle consumption.
  */
@@ -22,6 +24,9 @@ export function upstreamFilterSubject(subjectPrefix: string): string {
   return withPrefix(subjectPrefix, 'course.>');
 }
 
+/** The server's max_deliver: none; the service enforces CONSUMER_MAX_DELIVER (consumer-settlement.ts). */
+export const UNLIMITED_DELIVERIES = -1;
+
 /** The durable's config we want (the settings above and why). */
 export function wantedConsumerConfig(settings: ConsumerSettings, subjectPrefix: string): Partial<ConsumerConfig> & { durable_name: string } {
   return {
@@ -29,7 +34,7 @@ export function wantedConsumerConfig(settings: ConsumerSettings, subjectPrefix: 
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: upstreamFilterSubject(subjectPrefix),
-    max_deliver: settings.maxDeliver,
+    max_deliver: UNLIMITED_DELIVERIES,
     ack_wait: nanos(settings.ackWaitMs),
     max_ack_pending: settings.maxAckPending,
   };

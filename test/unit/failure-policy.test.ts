@@ -44,6 +44,8 @@ const table: [name: string, err: unknown, code: ErrorCode, status: number, dispo
   ['53100 disk full', pgError('53100'), 'UNAVAILABLE', 503, 'retry-later', true],
   ['53200 out of memory', pgError('53200'), 'UNAVAILABLE', 503, 'retry-later', true],
   ['53400 configuration limit exceeded', pgError('53400'), 'UNAVAILABLE', 503, 'retry-later', true],
+  // 25006 read_only_sql_transaction: a read-only database (a replica after a failover).
+  ['25006 read-only transaction', pgError('25006', { message: 'cannot execute INSERT in a read-only transaction' }), 'UNAVAILABLE', 503, 'retry-later', true],
   // 55P03 lock not available (lock_timeout), 55000 database closed to connections.
   ['55P03 lock not available', pgError('55P03'), 'VERSION_CONFLICT', 409, 'retry-now', false],
   ['55000 not accepting connections', pgError('55000', { message: 'database "x" is not currently accepting connections' }), 'UNAVAILABLE', 503, 'retry-later', true],
@@ -134,7 +136,7 @@ t.test('when a raw error becomes a ServiceFailure, then it keeps the original as
 t.test('when a COMMIT outcome is unknown, then the caller is told to retry with the same idempotency_key and a consumed message is retried', async (t) => {
   const outcome = classify(new CommitOutcomeUnknownError({ cause: pgError('57P01') }));
   t.match(outcome.message, /idempotency_key/);
-  t.same(settleFailure(outcome, 1, 10, 'commit lost'), { action: 'retry', pauseIntake: true }, 'redelivered: the inbox claim dedups it');
+  t.same(settleFailure(outcome, 1, { maxDeliver: 10, serverMaxDeliver: -1 }, 'commit lost'), { action: 'retry', pauseIntake: true }, 'redelivered: the inbox claim dedups it');
 });
 
 const connectionLoss: [name: string, err: unknown, lost: boolean][] = [
