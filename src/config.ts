@@ -23,7 +23,7 @@ export interface Config {
   mailbox: { maxPending: number };
   /** Attempts of a command that meets a concurrent change (row version) before it answers 409. */
   commandMaxAttempts: number;
-  counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number };
+  counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number; maxQueued: number; lockTimeoutMs: number; queueTimeoutMs: number };
   /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
   readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
@@ -159,6 +159,9 @@ export function loadConfig(env: Env = process.env): Config {
       flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 2, 0, 10_000),
       maxBatch: integer('COUNTER_MAX_BATCH', 1000, 1, 100_000),
       maxConcurrentFlushes: integer('COUNTER_MAX_CONCURRENT_FLUSHES', 2, 1, 64),
+      maxQueued: integer('COUNTER_MAX_QUEUED', 10_000, 1, 1_000_000),
+      lockTimeoutMs: integer('COUNTER_LOCK_TIMEOUT_MS', 200, 1, 60_000),
+      queueTimeoutMs: integer('COUNTER_QUEUE_TIMEOUT_MS', 5000, 10, 600_000),
     },
     readCache: {
       ttlMs: integer('READ_CACHE_TTL_MS', 1000, 0, 3_600_000),
