@@ -107,6 +107,9 @@ function bufferedRandom(): () => number {
   };
 }
 
+/** NATS's default max_payload, assumed while the server's INFO is not known. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 /** Monotonic ULIDs: sortable by creation time; within one millisecond they count up. */
 const ulid = monotonicFactory(bufferedRandom());
 
@@ -181,7 +184,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       queueGroup: config.nats.queueGroup,
       statsHandler: (endpoint) => instanceOps?.statsData(endpoint) ?? Promise.resolve(null),
     });
-    addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
+    addOpsEndpoints(commands.service, {
+      deps,
+      consumer,
+      subjectPrefix: config.nats.subjectPrefix,
+      log,
+      endpointStats: commands.endpointStats,
+      maxPayload: () => nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
+    });
     instanceOps = addInstanceOpsEndpoints(commands.service, {
       probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
       version: PACKAGE_VERSION,
