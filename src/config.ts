@@ -39,6 +39,11 @@ export interface Config {
   consumer: ConsumerSettings;
   /** Start, readiness and stop of the process (src/lifecycle/, src/http/probes.ts). */
   lifecycle: LifecycleConfig;
+  /**
+   * How long replayed dead letters (after their replay) and idempotency records are kept; deleted on the
+   * DEDUP_CLEANUP_INTERVAL_MS timer in batches of DEDUP_CLEANUP_BATCH (src/application/retention-cleanup.ts).
+   */
+  retention: { deadLetterMs: number; idempotencyMs: number };
 }
 
 export interface LifecycleConfig {
@@ -172,6 +177,10 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
+    retention: {
+      deadLetterMs: integer('DEAD_LETTER_RETENTION_HOURS', 30 * 24, 1, 24 * 3650) * 3_600_000,
+      idempotencyMs: integer('IDEMPOTENCY_RETENTION_HOURS', 7 * 24, 1, 24 * 3650) * 3_600_000,
+    },
     lifecycle: {
       opsHttpPort: integer('OPS_HTTP_PORT', 0, 0, 65_535) || undefined,
       startupTimeoutMs: integer('STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),
