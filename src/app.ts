@@ -21,6 +21,7 @@ import { migrate } from './persistence/orm.js';
 import { PACKAGE_VERSION } from './version.js';
 import { jetstream } from '@nats-io/jetstream';
 import { startDedupCleanup, type Cleanup } from './application/dedup-cleanup.js';
+import { deadLetterRetention, idempotencyRetention, startRetentionCleanup } from './application/retention-cleanup.js';
 import { addOpsEndpoints } from './messaging/ops-endpoints.js';
 import { provisionUpstreamConsumer } from './messaging/upstream-provisioning.js';
 import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
@@ -108,6 +109,9 @@ function bufferedRandom(): () => number {
   };
 }
 
+/** NATS's default max_payload, assumed while the server's INFO is not known. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 /** Monotonic ULIDs: sortable by creation time; within one millisecond they count up. */
 const ulid = monotonicFactory(bufferedRandom());
 
@@ -160,6 +164,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.
   const consumer = config.consumer.enabled ? createUpstreamConsumer(nc, deps, config.consumer, config.nats.subjectPrefix, overrides.consumerHooks) : undefined;
   let cleanup: Cleanup | undefined;
+  let retentionCleanup: Cleanup | undefined;
   let instanceOps: InstanceOps | undefined;
   let started: Promise<void> | undefined;
 
@@ -185,7 +190,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       replies,
       statsHandler: (endpoint) => instanceOps?.statsData(endpoint) ?? Promise.resolve(null),
     });
-    addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats, replies });
+    addOpsEndpoints(commands.service, {
+      deps,
+      consumer,
+      subjectPrefix: config.nats.subjectPrefix,
+      log,
+      endpointStats: commands.endpointStats,
+      maxPayload: () => nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
+      replies,
+    });
     instanceOps = addInstanceOpsEndpoints(commands.service, {
       probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
       version: PACKAGE_VERSION,
@@ -205,6 +218,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         log,
       );
     }
+    retentionCleanup = startRetentionCleanup(
+      deps,
+      [deadLetterRetention(config.retention.deadLetterMs), idempotencyRetention(config.retention.idempotencyMs)],
+      { intervalMs: config.consumer.cleanupIntervalMs, batchSize: config.consumer.cleanupBatch },
+      log,
+    );
     log.info(
       { nats: redactUrls(config.nats.url), service_name: commands.service.info().name, instance_id: commands.service.info().id, subject_prefix: config.nats.subjectPrefix },
       'serving requests',
@@ -236,6 +255,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         stepTo('closing intake, answering the requests in flight');
         await commands?.stop().catch((err: unknown) => log.warn({ err }, 'stopping the service endpoints failed'));
         cleanup?.stop();
+        retentionCleanup?.stop();
         stepTo('settling the consumed messages in hand');
         await consumer?.stop();
         // New work is refused with SHUTTING_DOWN from here on; what was accepted finishes.

@@ -25,7 +25,7 @@ export interface Config {
   mailbox: { maxPending: number };
   /** Attempts of a command that meets a concurrent change (row version) before it answers 409. */
   commandMaxAttempts: number;
-  counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number };
+  counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number; maxQueued: number; lockTimeoutMs: number; queueTimeoutMs: number };
   /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
   readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
@@ -41,6 +41,11 @@ export interface Config {
   consumer: ConsumerSettings;
   /** Start, readiness and stop of the process (src/lifecycle/, src/http/probes.ts). */
   lifecycle: LifecycleConfig;
+  /**
+   * How long replayed dead letters (after their replay) and idempotency records are kept; deleted on the
+   * DEDUP_CLEANUP_INTERVAL_MS timer in batches of DEDUP_CLEANUP_BATCH (src/application/retention-cleanup.ts).
+   */
+  retention: { deadLetterMs: number; idempotencyMs: number };
 }
 
 export interface LifecycleConfig {
@@ -170,6 +175,9 @@ export function loadConfig(env: Env = process.env): Config {
       flushIntervalMs: integer('COUNTER_FLUSH_INTERVAL_MS', 2, 0, 10_000),
       maxBatch: integer('COUNTER_MAX_BATCH', 1000, 1, 100_000),
       maxConcurrentFlushes: integer('COUNTER_MAX_CONCURRENT_FLUSHES', 2, 1, 64),
+      maxQueued: integer('COUNTER_MAX_QUEUED', 10_000, 1, 1_000_000),
+      lockTimeoutMs: integer('COUNTER_LOCK_TIMEOUT_MS', 200, 1, 60_000),
+      queueTimeoutMs: integer('COUNTER_QUEUE_TIMEOUT_MS', 5000, 10, 600_000),
     },
     readCache: {
       ttlMs: integer('READ_CACHE_TTL_MS', 1000, 0, 3_600_000),
@@ -180,6 +188,10 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     ...relayConfig(subjectPrefix, integer, text, problems),
     consumer: consumerConfig(subjectPrefix, integer, text, problems),
+    retention: {
+      deadLetterMs: integer('DEAD_LETTER_RETENTION_HOURS', 30 * 24, 1, 24 * 3650) * 3_600_000,
+      idempotencyMs: integer('IDEMPOTENCY_RETENTION_HOURS', 7 * 24, 1, 24 * 3650) * 3_600_000,
+    },
     lifecycle: {
       opsHttpPort: integer('OPS_HTTP_PORT', 0, 0, 65_535) || undefined,
       startupTimeoutMs: integer('STARTUP_TIMEOUT_MS', 60_000, 0, 3_600_000),

@@ -9,14 +9,21 @@
  *
  * Counters do not pass through the distribution mailbox: an increment commutes with every other command, is
  * applied in SQL (`count = count + n`) and leaves row_version alone, so it never conflicts with an editor.
+ *
+ * Bounds: at most `maxQueued` views/clicks are taken and unanswered (past it, 503 OVERLOADED at once, like the
+ * mailbox); a flush waits at most `lockTimeoutMs` for a row lock, and a distribution whose row another transaction
+ * holds is split off (the rest of the batch is counted, its own requests wait and are tried again); a request not
+ * in a batch `queueTimeoutMs` after it arrived is answered 503 and never counted, so a caller that gave up is not
+ * counted later (once in a batch being written, a request is counted or fails with it).
  */
 import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import { buildEnvelope } from '../contracts/envelope.js';
-import { incrementCounters, type CounterColumn } from '../persistence/counter-increments.js';
+import { incrementCounters, limitLockWait, lockFreeRows, type CounterColumn, type CounterTotal } from '../persistence/counter-increments.js';
 import { classify } from '../failure-policy.js';
 import { toOutboxBatch } from '../persistence/outbox.js';
+import type { Sql } from '../persistence/database.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
 export type CounterKind = 'views' | 'clicks';
@@ -28,6 +35,12 @@ export interface CounterOptions {
   maxBatch: number;
   /** Flushes in progress at once. Batches lock their rows in id order, so concurrent flushes cannot deadlock. */
   maxConcurrentFlushes: number;
+  /** Views/clicks taken and not yet answered, at most; past it add() refuses with OVERLOADED. */
+  maxQueued: number;
+  /** How long a flush waits for a row lock before that row is split off its batch. */
+  lockTimeoutMs: number;
+  /** How long a view/click may wait for its batch; past it, 503 and not counted. Below the clients' timeouts. */
+  queueTimeoutMs: number;
 }
 
 export interface Counter {
@@ -42,7 +55,7 @@ export interface Counter {
 }
 
 export interface CounterStatus {
-  /** Views/clicks waiting for a flush (not yet in a batch). */
+  /** Views/clicks waiting for a flush (not yet in a batch, or waiting for a row another transaction holds). */
   queued: number;
   /** Batches being written now. */
   flushing: number;
@@ -60,6 +73,8 @@ interface Pending {
   correlationId: string;
   commandId: string;
   category: string;
+  /** performance.now() past which it is not put in a batch any more (answered 503). */
+  deadline: number;
   resolve: (total: number) => void;
   reject: (err: unknown) => void;
 }
@@ -76,14 +91,13 @@ const COLUMN: Record<CounterKind, CounterColumn> = { views: 'view_count', clicks
 /** Stands in for the slug until the statement fills in the row's own (a valid slug, so the draft validates). */
 const SLUG_PLACEHOLDER = 'pending';
 
-/** Two instances flushing the same rows can still meet a serialization failure: one quick retry. */
-async function withConflictRetry<T>(statement: () => Promise<T>): Promise<T> {
-  try {
-    return await statement();
-  } catch (err) {
-    if (classify(err).disposition !== 'retry-now') throw err;
-    return statement();
-  }
+const LOCK_NOT_AVAILABLE = '55P03';
+const isLockTimeout = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE;
+
+/** What one write of a batch did: the totals of the rows it counted, and the ids of rows another transaction held. */
+interface Written {
+  counted: CounterTotal[];
+  held: Set<string>;
 }
 
 function draftFor(kind: CounterKind, id: string, count: number, at: string, category: string): EventDraft {
@@ -118,15 +132,25 @@ function mostFrequent(items: readonly Pending[]): string {
   return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 }
 
-/** A counter of one kind; flushes run on `deps.orm`, each in a transaction of its own (incrementCounters). */
+/** A counter of one kind; flushes run on `deps.db`, each in a short transaction of its own (incrementCounters). */
 export function createCounter(deps: ServiceDeps, options: CounterOptions): Counter {
+  /** In arrival order, so the oldest (first to expire) are at the front; split-off requests go back to the front. */
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
+  /** Waits of split-off requests before they are queued again. */
+  const waits = new Set<Promise<void>>();
   /** Items in the batches of `active`. */
   let itemsBeingWritten = 0;
+  /** Items in `waits`. */
+  let itemsWaiting = 0;
   let stopping = false;
   let last: Pick<CounterStatus, 'lastFlushAt' | 'lastFlushOk' | 'lastError'> = { lastFlushAt: null, lastFlushOk: null, lastError: null };
+
+  const pendingCount = () => queue.length + itemsWaiting + itemsBeingWritten;
+  const expired = (item: Pending, now: number) => item.deadline <= now;
+  const giveUp = (item: Pending) => item.reject(new ServiceFailure('UNAVAILABLE', `not counted: no write of it could start within ${options.queueTimeoutMs} ms; retry later`));
 
   /** A full batch goes at once; otherwise what has gathered goes when the timer fires. */
   function schedule(): void {
@@ -134,13 +158,31 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     else timer ??= setTimeout(pump, options.flushIntervalMs);
   }
 
+  /** Answers the requests at the front of the queue that are past their deadline, and arms the timer for the next. */
+  function expire(): void {
+    clearTimeout(expiryTimer);
+    expiryTimer = undefined;
+    const now = performance.now();
+    const live = queue.findIndex((item) => !expired(item, now));
+    const gone = live === -1 ? queue : queue.slice(0, live);
+    queue = live === -1 ? [] : queue.slice(live);
+    for (const item of gone) giveUp(item);
+    const next = queue[0];
+    if (next) expiryTimer = setTimeout(expire, Math.max(1, next.deadline - now));
+  }
+
   /** Starts flushes while there is work and a free slot; each flush takes what has gathered, up to maxBatch. */
   function pump(): void {
     clearTimeout(timer);
     timer = undefined;
+    expire();
     while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
-      const batch = queue.slice(0, options.maxBatch);
-      queue = queue.slice(batch.length);
+      const taken = queue.slice(0, options.maxBatch);
+      queue = queue.slice(taken.length);
+      // Split-off requests rejoin at the front, so one past its deadline may sit behind a live one.
+      const now = performance.now();
+      const batch = taken.filter((item) => !expired(item, now) || void giveUp(item));
+      if (batch.length === 0) continue;
       itemsBeingWritten += batch.length;
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
@@ -149,6 +191,19 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       });
       active.add(running);
     }
+  }
+
+  /** Queues `items` again after a lock wait: the row they count was held by another transaction. */
+  function retryLater(items: Pending[]): void {
+    itemsWaiting += items.length;
+    const waiting: Promise<void> = new Promise<void>((resolve) => setTimeout(resolve, options.lockTimeoutMs)).then(() => {
+      waits.delete(waiting);
+      itemsWaiting -= items.length;
+      queue = [...items, ...queue];
+      expire();
+      schedule();
+    });
+    waits.add(waiting);
   }
 
   async function flush(batch: Pending[]): Promise<void> {
@@ -162,28 +217,16 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     // In id order, the order the statement locks the rows in, and so the order the events are appended in.
     const ordered = [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     try {
-      const now = deps.now().toISOString();
-      const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
-      // Each group's event is built and validated here with every field final except the two only the database
-      // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
-      const envelopes = ordered.map((g) =>
-        buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
-          eventId: deps.newId('evt'),
-          timestamp: now,
-          tenantId: g.tenantId,
-          ...eventLineage(g.items, batchIds),
-        }),
-      );
-      const events = toOutboxBatch(deps.validator, envelopes);
-      const increments = ordered.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length }));
-      const counted = await withConflictRetry(() => incrementCounters(deps.db, COLUMN[options.kind], increments, events));
+      const { counted, held } = await write(ordered);
       const totals = new Map(counted.map((r) => [`${r.tenantId}\u0000${r.id}`, r.total]));
       for (const [key, group] of groups) {
         const total = totals.get(key);
-        group.items.forEach((item, index) => {
-          if (total === undefined) item.reject(new ServiceFailure('NOT_FOUND', `distribution ${item.id} does not exist in this tenant`, { id: item.id }));
-          else item.resolve(total - (group.items.length - 1 - index));
-        });
+        if (held.has(group.id)) retryLater(group.items);
+        else
+          group.items.forEach((item, index) => {
+            if (total === undefined) item.reject(new ServiceFailure('NOT_FOUND', `distribution ${item.id} does not exist in this tenant`, { id: item.id }));
+            else item.resolve(total - (group.items.length - 1 - index));
+          });
       }
       last = { lastFlushAt: new Date().toISOString(), lastFlushOk: true, lastError: null };
     } catch (err) {
@@ -194,24 +237,90 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     }
   }
 
+  /**
+   * Counts the groups in one transaction that waits at most lockTimeoutMs for a row. When a row is held longer,
+   * a second transaction locks the free rows without waiting and counts only those: the held ones are reported.
+   * Two instances flushing the same rows can still meet a serialization failure: one quick retry.
+   */
+  async function write(ordered: readonly Group[]): Promise<Written> {
+    const now = deps.now().toISOString();
+    const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
+    // Each group's event is built and validated here with every field final except the two only the database
+    // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
+    const envelopes = ordered.map((g) =>
+      buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
+        eventId: deps.newId('evt'),
+        timestamp: now,
+        tenantId: g.tenantId,
+        ...eventLineage(g.items, batchIds),
+      }),
+    );
+    const count = (tx: Sql, groups: readonly Group[]) =>
+      groups.length === 0
+        ? Promise.resolve([])
+        : incrementCounters(
+            tx,
+            COLUMN[options.kind],
+            groups.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length })),
+            toOutboxBatch(
+              deps.validator,
+              groups.map((g) => envelopes[ordered.indexOf(g)]!),
+            ),
+          );
+    const attempt = (): Promise<Written> =>
+      deps.db.transaction(async (tx) => {
+        await limitLockWait(tx, options.lockTimeoutMs);
+        return { counted: await count(tx, ordered), held: new Set<string>() };
+      });
+    const splitting = (): Promise<Written> =>
+      deps.db.transaction(async (tx) => {
+        await limitLockWait(tx, options.lockTimeoutMs);
+        const held = await lockFreeRows(
+          tx,
+          ordered.map((g) => g.id),
+        );
+        return {
+          counted: await count(
+            tx,
+            ordered.filter((g) => !held.has(g.id)),
+          ),
+          held,
+        };
+      });
+    try {
+      return await attempt();
+    } catch (err) {
+      if (isLockTimeout(err)) return splitting();
+      if (classify(err).disposition !== 'retry-now') throw err;
+      return attempt();
+    }
+  }
+
   return {
     add(context, id, category) {
       if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
+      if (pendingCount() >= options.maxQueued) {
+        return Promise.reject(new ServiceFailure('OVERLOADED', `more than ${options.maxQueued} ${options.kind} are waiting to be counted; retry shortly`));
+      }
       return new Promise<number>((resolve, reject) => {
-        queue.push({ tenantId: context.tenantId, id, correlationId: context.correlationId, commandId: context.commandId, category, resolve, reject });
+        const deadline = performance.now() + options.queueTimeoutMs;
+        queue.push({ tenantId: context.tenantId, id, correlationId: context.correlationId, commandId: context.commandId, category, deadline, resolve, reject });
+        expiryTimer ??= setTimeout(expire, options.queueTimeoutMs);
         schedule();
       });
     },
     async stop() {
       stopping = true;
-      while (queue.length > 0 || active.size > 0) {
+      // Split-off requests wait for their row at most until their deadline, so this ends.
+      while (queue.length > 0 || active.size > 0 || waits.size > 0) {
         pump();
-        await Promise.all(active);
+        await Promise.all([...active, ...waits]);
       }
+      clearTimeout(expiryTimer);
     },
-    status: () => ({ queued: queue.length, flushing: active.size, ...last }),
+    status: () => ({ queued: queue.length + itemsWaiting, flushing: active.size, ...last }),
     get pending() {
-      return queue.length + itemsBeingWritten;
+      return pendingCount();
     },
   };
 }

@@ -22,6 +22,11 @@ export interface SlugReadCache {
   get(tenantId: string, slug: string, load: () => Promise<Distribution | null>): Promise<Distribution | null>;
   /** Drops the cached page of the distribution and every load in flight: call it after this instance changed it. */
   invalidate(tenantId: string, id: string): void;
+  /**
+   * Pages kept and distributions in the id index. The index follows the cache (lru-cache's onInsert / dispose,
+   * whether a page is evicted, expires, is replaced or invalidated), so `indexed` never exceeds `maxEntries`.
+   */
+  size(): { pages: number; indexed: number };
 }
 
 /** The result of a load that found nothing; answered to the readers of that load, never kept. */
@@ -40,6 +45,10 @@ export function createSlugReadCache(options: SlugReadCacheOptions): SlugReadCach
   /** The loads in flight, by cache key, each with the signal lru-cache gave it. */
   const inFlight = new Map<string, AbortSignal>();
   const keep = (loaded: Loaded) => isPage(loaded) && options.ttlMs > 0;
+  /** Takes a page that leaves the cache out of the index, unless its distribution is indexed under another key. */
+  const forget = (loaded: Loaded | undefined, key: string) => {
+    if (isPage(loaded) && keyOfId.get(idKeyOf(loaded)) === key) keyOfId.delete(idKeyOf(loaded));
+  };
 
   const cache = new LRUCache<string, Loaded, Load>({
     max: options.maxEntries,
@@ -55,7 +64,10 @@ export function createSlugReadCache(options: SlugReadCacheOptions): SlugReadCach
     // what was read, and lru-cache stores it only if the entry is still that load (it is not: it was deleted).
     // Readers arriving after the deletion start a new load.
     ignoreFetchAbort: true,
-    fetchMethod: async (key, _stale, { signal, context: load }) => {
+    fetchMethod: async (key, stale, { signal, context: load }) => {
+      // An expired page being loaded again is replaced without lru-cache's dispose when the new result is not kept
+      // (not found any more, or keeping disabled): it leaves the index here, and onInsert puts back what is kept.
+      forget(stale, key);
       inFlight.set(key, signal);
       try {
         return (await load()) ?? NOT_FOUND;
@@ -66,9 +78,7 @@ export function createSlugReadCache(options: SlugReadCacheOptions): SlugReadCach
     onInsert: (loaded, key) => {
       if (isPage(loaded)) keyOfId.set(idKeyOf(loaded), key);
     },
-    dispose: (loaded, key) => {
-      if (isPage(loaded) && keyOfId.get(idKeyOf(loaded)) === key) keyOfId.delete(idKeyOf(loaded));
-    },
+    dispose: (loaded, key) => forget(loaded, key),
   });
 
   return {
@@ -83,5 +93,6 @@ export function createSlugReadCache(options: SlugReadCacheOptions): SlugReadCach
       const key = keyOfId.get(keyOf(tenantId, id));
       if (key !== undefined) cache.delete(key);
     },
+    size: () => ({ pages: cache.size, indexed: keyOfId.size }),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Operator endpoints under `course_distribution.ops.<operation>` (docs/CONTRACT.md), on the same service:
  * - `dead_letters`  {limit?, after_id?, include_replayed?} -> {items: [summary], next_after_id}
- * - `dead_letter`   {id} -> the letter with its original bytes (base64, and as text when it is UTF-8)
+ * - `dead_letter`   {id} -> the letter with its original bytes (base64, and as text when it is UTF-8); a letter too
+ *   large for the server's max_payload comes with its first bytes only, `truncated: true` and `original_size`
  * - `replay_dead_letter` {id} -> {id, outcome}: the original message runs through the same path, dedup included,
  *   so replaying a message that was processed meanwhile is a harmless 'duplicate'.
  * Replies and errors follow the same wire rules as the tenant operations.
@@ -12,6 +13,7 @@ import type { ServiceDeps } from '../application/deps.js';
 import { ServiceFailure } from '../errors.js';
 import { findDeadLetter, listDeadLetters, type DeadLetter } from '../persistence/dead-letters.js';
 import { classify } from '../failure-policy.js';
+import { withLetterBytes } from './dead-letter-reply.js';
 import type { EndpointStats } from './endpoint-stats.js';
 import type { Replies } from './replies.js';
 import { serveRequest } from './serve-request.js';
@@ -71,6 +73,8 @@ export interface OpsEndpointsOptions {
   log: Logger;
   endpointStats: EndpointStats;
   replies: Replies;
+  /** The largest message the connected server accepts (`nc.info.max_payload`), read at each request. */
+  maxPayload: () => number;
 }
 
 /** Where an operator endpoint listens beyond the default `[prefix.]course_distribution.ops.<name>` in the service's queue group. */
@@ -127,13 +131,7 @@ export function addOpsEndpoints(service: Service, options: OpsEndpointsOptions):
 
   endpoint('dead_letter', async (msg) => {
     const letter = await load(parseBody(msg, ['id']));
-    let text: string | null = null;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(letter.data);
-    } catch {
-      text = null;
-    }
-    return { ...summary(letter), headers: letter.headers, data_base64: Buffer.from(letter.data).toString('base64'), data_text: text };
+    return withLetterBytes({ ...summary(letter), headers: letter.headers }, letter.data, options.maxPayload());
   });
 
   endpoint('replay_dead_letter', async (msg) => {

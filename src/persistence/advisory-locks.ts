@@ -7,6 +7,7 @@
  * do the keys hashed from text (textKeyLock): a hash could in theory equal one of the integers, with a chance of
  * about 2^-64 per key, which is accepted.
  */
+import type { Sql } from './database.js';
 
 /**
  * Session lock held while migrations run, on a dedicated connection: instances that start together migrate one after
@@ -25,6 +26,22 @@ export const RELAY_LOCK_KEY = 7_262_002;
  * for): one instance cleans at a time, because cleanups of several instances contending on the same rows deadlock.
  */
 export const CLEANUP_LOCK_KEY = 7_262_003;
+
+/**
+ * Transaction locks of the passes that delete replayed dead letters and idempotency records past their retention
+ * (retention-cleanup.ts), tried like CLEANUP_LOCK_KEY: one instance cleans each table at a time.
+ */
+export const DEAD_LETTER_CLEANUP_LOCK_KEY = 7_262_004;
+export const IDEMPOTENCY_CLEANUP_LOCK_KEY = 7_262_005;
+
+/**
+ * Takes the transaction lock `key` for the rest of the transaction `db` if no other session holds it; false when
+ * one does. Never waits.
+ */
+export async function tryTransactionLock(db: Sql, key: number): Promise<boolean> {
+  const [lock] = await db.execute<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [key]);
+  return lock?.locked === true;
+}
 
 /**
  * Seed of `hashtextextended` for locks named by text (see textKeyLock). It happens to equal RELAY_LOCK_KEY; that is

@@ -1,6 +1,7 @@
 /**
  * The statement that counts views or enrollment clicks: the increments of a whole batch and one aggregate event per
- * distribution, in one statement (one round trip, atomic on its own, so it needs no transaction around it).
+ * distribution, in one statement (atomic on its own). The counters run it in a short transaction that first limits
+ * the lock wait (limitLockWait), and, when a row is held by someone else, lock the free rows first (lockFreeRows).
  */
 import type { Sql } from './database.js';
 import { writeOutboxRows, type OutboxBatch } from './outbox.js';
@@ -51,4 +52,27 @@ export async function incrementCounters(db: Sql, column: CounterColumn, incremen
     [JSON.stringify(increments.map((i) => ({ tenant_id: i.tenantId, id: i.id, n: i.n }))), events.json],
   );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id, total: Number(r.total) }));
+}
+
+/**
+ * Limits how long the rest of the transaction `db` waits for any row lock (`lock_timeout`, transaction-local): a row
+ * held longer fails the statement with 55P03 instead of stalling it until the statement timeout.
+ */
+export async function limitLockWait(db: Sql, ms: number): Promise<void> {
+  await db.execute(`select set_config('lock_timeout', ?, true)`, [`${ms}ms`]);
+}
+
+/**
+ * Locks, for the rest of the transaction `db`, the rows of `ids` that no other transaction holds, without waiting,
+ * and returns the ids of the rows another transaction holds (those it skipped). Unknown ids are in neither.
+ */
+export async function lockFreeRows(db: Sql, ids: readonly string[]): Promise<Set<string>> {
+  const held = await db.execute<{ id: string }>(
+    `with free as (
+       select id from distribution where id = any(?::text[]) order by id for update skip locked
+     )
+     select d.id from distribution d where d.id = any(?::text[]) and d.id not in (select id from free)`,
+    [ids, ids],
+  );
+  return new Set(held.map((r) => r.id));
 }

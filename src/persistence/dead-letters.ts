@@ -94,6 +94,19 @@ export async function markDeadLetterReplayed(db: Sql, id: number, outcome: strin
 }
 
 /**
+ * Deletes up to `batchSize` letters replayed before `replayedBefore` (open letters are never deleted); returns how
+ * many went. Reads the partial index `dead_letter_replayed_idx`, which holds the replayed letters only.
+ */
+export async function deleteDeadLettersReplayedBefore(db: Sql, replayedBefore: Date, batchSize: number): Promise<number> {
+  const deleted = await db.execute<{ n: number }>(
+    `with old as (select id from dead_letter where replayed_at < ? order by replayed_at limit ?)
+     delete from dead_letter d using old where d.id = old.id returning 1 as n`,
+    [replayedBefore, batchSize],
+  );
+  return deleted.length;
+}
+
+/**
  * Letters not replayed successfully yet. Cheap at any table size: the partial index `dead_letter_open_idx` holds
  * exactly the open letters, so the count reads that index only.
  */

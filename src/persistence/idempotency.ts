@@ -2,6 +2,7 @@
  * Idempotency keys: a retried create / variant / bump with the same key returns the first result instead of
  * doing it again. The key is claimed first and its response stored in the transaction of the effect, so either
  * both exist or neither; a concurrent request with the same key waits on the claim and then reads the response.
+ * Records are kept for the idempotency retention (a retry later than that runs again) and deleted in batches.
  */
 import { createHash } from 'node:crypto';
 import type { Sql } from './database.js';
@@ -38,6 +39,20 @@ export async function findIdempotentResponse(db: Sql, scope: IdempotencyScope): 
     [scope.tenantId, scope.operation, scope.key],
   );
   return row ? { requestHash: row.request_hash, response: row.response } : null;
+}
+
+/** Deletes up to `batchSize` records written before `olderThan`; returns how many went. */
+export async function deleteIdempotencyRecordsBefore(db: Sql, olderThan: Date, batchSize: number): Promise<number> {
+  const deleted = await db.execute<{ n: number }>(
+    `with old as (
+       select tenant_id, operation, key from idempotency_record where created_at < ? order by created_at limit ?
+     )
+     delete from idempotency_record r using old
+      where r.tenant_id = old.tenant_id and r.operation = old.operation and r.key = old.key
+     returning 1 as n`,
+    [olderThan, batchSize],
+  );
+  return deleted.length;
 }
 
 /** Stores the response of the claimed key, in the same transaction as the effect. */

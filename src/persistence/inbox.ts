@@ -5,7 +5,7 @@
  * it taken. Rows are kept for the dedup retention and deleted in bounded batches.
  */
 import type { Sql } from './database.js';
-import { CLEANUP_LOCK_KEY, TEXT_KEY_LOCK_SQL } from './advisory-locks.js';
+import { TEXT_KEY_LOCK_SQL } from './advisory-locks.js';
 
 export interface MessageIdentity {
   consumer: string;
@@ -33,15 +33,6 @@ export async function claimMessage(db: Sql, message: MessageIdentity, serialiseO
     serialiseOn === undefined ? row : [...row, serialiseOn],
   );
   return claimed.length === 1;
-}
-
-/**
- * Takes the cleanup lock for the rest of the transaction `db` if no other instance holds it; false when one does
- * (it is cleaning, so this pass has nothing to do).
- */
-export async function tryLockCleanup(db: Sql): Promise<boolean> {
-  const [lock] = await db.execute<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [CLEANUP_LOCK_KEY]);
-  return lock?.locked === true;
 }
 
 /** Deletes up to `batchSize` processed-message rows older than `olderThan`; returns how many went. */

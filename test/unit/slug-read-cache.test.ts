@@ -100,3 +100,31 @@ t.test('when tenants share a slug, then their pages are kept apart', async (t) =
   const b = await cache.get('tenant_b', 'kurs', async () => ({ ...page('dist_2', 'B'), tenant_id: 'tenant_b' }));
   t.equal(b?.title, 'B');
 });
+
+t.test('when pages leave the cache (evicted, expired, invalidated), then its id index forgets them too', async (t) => {
+  let clock = 5_000;
+  const cache = createSlugReadCache({ ttlMs: 1000, maxEntries: 3, now: () => clock });
+  const pageOf = (n: number) => ({ ...page(`dist_${n}`, `Kurs ${n}`), slug: `kurs-${n}` });
+  for (let n = 0; n < 50; n++) await cache.get('tenant_a', `kurs-${n}`, async () => pageOf(n));
+  t.strictSame(cache.size(), { pages: 3, indexed: 3 }, 'evicted pages leave the index: at most maxEntries ids');
+
+  cache.invalidate('tenant_a', 'dist_49');
+  t.strictSame(cache.size(), { pages: 2, indexed: 2 }, 'an invalidated page leaves it');
+
+  clock += 1001;
+  for (const n of [47, 48]) await cache.get('tenant_a', `kurs-${n}`, async () => null);
+  t.strictSame(cache.size(), { pages: 0, indexed: 0 }, 'expired pages leave it when they are read again and found gone');
+});
+
+t.test('when a distribution is kept under a new slug and its old page is evicted, then invalidate still finds the new page', async (t) => {
+  const cache = createSlugReadCache({ ttlMs: 60_000, maxEntries: 2 });
+  let loads = 0;
+  const renamed = { ...page('dist_1', 'Neu'), slug: 'neu' };
+  await cache.get('tenant_a', 'kurs', async () => page('dist_1', 'Alt'));
+  await cache.get('tenant_a', 'neu', async () => renamed);
+  await cache.get('tenant_a', 'other', async () => ({ ...page('dist_2', 'Anders'), slug: 'other' })); // evicts 'kurs'
+  t.strictSame(cache.size(), { pages: 2, indexed: 2 }, "the old slug's eviction left the new entry indexed");
+  cache.invalidate('tenant_a', 'dist_1');
+  await cache.get('tenant_a', 'neu', async () => (loads++, renamed));
+  t.equal(loads, 1, 'the new page was dropped, so it is loaded again');
+});

@@ -35,7 +35,11 @@ export const DeadLetterEntity = defineEntity({
     replayedAt: p.datetime().columnType('timestamptz').nullable(),
     replayOutcome: p.string().columnType('text').nullable(),
   },
-  indexes: [{ name: 'dead_letter_open_idx', expression: 'create index dead_letter_open_idx on dead_letter (id) where replayed_at is null' }],
+  indexes: [
+    { name: 'dead_letter_open_idx', expression: 'create index dead_letter_open_idx on dead_letter (id) where replayed_at is null' },
+    // The replayed letters by replay time, for the retention cleanup (deleteDeadLettersReplayedBefore).
+    { name: 'dead_letter_replayed_idx', expression: 'create index dead_letter_replayed_idx on dead_letter (replayed_at) where replayed_at is not null' },
+  ],
 });
 
 /** The latest staging deployment of a course, applied to distributions of the course created later. */
