@@ -26,6 +26,7 @@ import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } fro
 import { provisionEventStream } from './messaging/event-stream.js';
 import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
 import { addInstanceOpsEndpoints, type InstanceOps } from './messaging/ops-instance-endpoints.js';
+import { addOutboxOpsEndpoints } from './messaging/ops-outbox-endpoints.js';
 import { startProbeServer, type ProbeServer, type ReadinessCheck } from './http/probes.js';
 import { connectPatiently, type Connections } from './lifecycle/connect-patiently.js';
 
@@ -182,6 +183,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       statsHandler: (endpoint) => instanceOps?.statsData(endpoint) ?? Promise.resolve(null),
     });
     addOpsEndpoints(commands.service, { deps, consumer, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
+    addOutboxOpsEndpoints(commands.service, { db: deps.db, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats });
     instanceOps = addInstanceOpsEndpoints(commands.service, {
       probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
       version: PACKAGE_VERSION,

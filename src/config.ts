@@ -97,6 +97,8 @@ export interface RelayConfig {
   /** Cap of the backoff after a failed pass (starts at 100 ms, doubles). */
   maxBackoffMs: number;
   publishTimeoutMs: number;
+  /** Attempts after which a row the stream refuses on its own (e.g. too large) is parked for an operator. */
+  maxAttempts: number;
   /** Published rows older than this are deleted; 0 = at the next housekeeping. */
   retentionMs: number;
   /** How often a standby tries to become the active relay. */
@@ -213,6 +215,7 @@ function relayConfig(
     pollIntervalMs: integer('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),
     maxBackoffMs: integer('OUTBOX_MAX_BACKOFF_MS', 30_000, 10, 3_600_000),
     publishTimeoutMs: integer('OUTBOX_PUBLISH_TIMEOUT_MS', 5000, 100, 120_000),
+    maxAttempts: integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1_000_000),
     retentionMs: integer('OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365) * hour,
     lockRetryMs: integer('OUTBOX_LOCK_RETRY_MS', 5000, 10, 600_000),
     flushTimeoutMs: integer('OUTBOX_FLUSH_TIMEOUT_MS', 5000, 0, 600_000),

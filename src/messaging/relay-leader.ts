@@ -9,6 +9,7 @@
  *   relay), `wake()` for in-process callers, and a poll every `pollIntervalMs` as the fallback.
  * - After a failed pass, the next one waits a capped exponential backoff (100 ms doubling up to `maxBackoffMs`,
  *   with jitter) and starts from the first unpublished row.
+ * - Rows parked by a pass are logged (warn) one by one.
  * - Housekeeping runs on the active relay only: when it has drained the outbox, and after a failed pass.
  * - Logged state changes: active (info), standby (info, once per spell), lost the lock (warn, with the cause),
  *   released it at stop (info).
@@ -85,6 +86,10 @@ export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOpt
         const passIndex = drain.passStarted();
         const outcome = await passes.run();
         if (outcome.kind === 'failed') {
+          counters.parked += outcome.parked.length;
+          for (const row of outcome.parked) {
+            log.warn({ outbox_id: row.id, event_id: row.eventId, subject: row.subject, attempts: row.attempts, last_error: counters.lastError }, 'outbox relay: row parked (the stream refused it); its distribution waits for ops.outbox_retry or ops.outbox_discard');
+          }
           const n = ++counters.consecutiveFailedPasses;
           if (n === 1 || n % 10 === 0) log.warn({ failed: outcome.failed, attempt: n, last_error: counters.lastError }, 'outbox relay: publishing failed; rows kept, retrying');
           await deps.housekeeping(current.db);
@@ -92,6 +97,7 @@ export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOpt
           await pause(backoff * (0.8 + Math.random() * 0.4));
           continue;
         }
+        if (outcome.kind === 'more' && outcome.failing) continue; // the sweep goes on past refused rows; it ends failed
         if (counters.consecutiveFailedPasses > 0) log.info({ after_failed_passes: counters.consecutiveFailedPasses }, 'outbox relay: publishing again');
         counters.consecutiveFailedPasses = 0;
         if (outcome.kind === 'more') continue;

@@ -14,6 +14,11 @@
  *   Different distributions' chains run concurrently, up to `maxInFlight` PubAcks outstanding.
  * - A session that is `lost` publishes nothing more: the lock went with it.
  *
+ * - A row the stream refuses on its own (relay-refusal.ts) does not hold up other distributions: the pass goes on
+ *   past it (only its distribution's later rows wait), and after `maxAttempts` such failures the row is parked
+ *   (outbox-relay-store.ts): skipped with its distribution's later rows until an operator retries or discards it.
+ *   Each sweep through the backlog tries such a row once; sweeps with failures are followed by the backoff.
+ *
  * Pipelining (throughput): while a full batch is published, the next one is already read (rows after the batch's
  * last id), and a batch's rows are marked while the next batch is published. Both queries run on the session's
  * one connection, in order. A read after the cursor may miss a row with a smaller id that committed late: such a
@@ -23,9 +28,10 @@
  */
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { RelayConfig } from '../config.js';
-import { fetchUnpublished, markFailed, markPublished, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
+import { fetchUnpublished, markFailed, markPublished, type ParkedRow, type PublishFailure, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
 import type { RelaySession } from '../persistence/relay-session.js';
 import { eventHeaders } from './event-headers.js';
+import { isRowRefusal } from './relay-refusal.js';
 import type { RelayCounters } from './relay-status.js';
 import { withPrefix } from './subjects.js';
 
@@ -40,7 +46,7 @@ export interface RelayPassDeps {
   hooks?: RelayHooks;
 }
 
-export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | 'publishTimeoutMs' | 'ceSource'> & {
+export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | 'publishTimeoutMs' | 'ceSource' | 'maxAttempts'> & {
   /** Deployment prefix put in front of each row's subject. */
   subjectPrefix: string;
   /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
@@ -48,11 +54,12 @@ export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | '
 };
 
 /**
- * How a pass ended: `failed` = some rows were kept (the next pass starts from the start, after a backoff);
- * `more` = run the next pass at once (a full batch, or a tail that a pass from the start must confirm);
+ * How a pass ended: `failed` = some rows were kept (the next pass starts from the start, after a backoff), and
+ * `parked` lists the rows parked by it; `more` = run the next pass at once (a full batch, or a tail that a pass
+ * from the start must confirm), `failing` when an earlier pass of this sweep kept rows the stream refused;
  * `drained` = a pass from the start found everything published and marked.
  */
-export type PassOutcome = { kind: 'failed'; failed: number } | { kind: 'more' } | { kind: 'drained' };
+export type PassOutcome = { kind: 'failed'; failed: number; parked: ParkedRow[] } | { kind: 'more'; failing: boolean } | { kind: 'drained' };
 
 /** The passes of one session: each `run()` is one pass; `settle()` waits for its writes still in flight. */
 export interface RelayPasses {
@@ -63,7 +70,7 @@ export interface RelayPasses {
 
 interface BatchOutcome {
   published: string[];
-  failures: Array<{ id: string; error: string }>;
+  failures: PublishFailure[];
 }
 
 const ignore = () => undefined;
@@ -79,6 +86,8 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
   let cursor: string | undefined;
   let prefetched: Promise<UnpublishedRow[]> | undefined;
   let marking: Promise<void> = Promise.resolve();
+  /** Rows kept and rows parked by the passes of this sweep (from the start to the end of the backlog). */
+  let sweep: { failed: number; parked: ParkedRow[] } = { failed: 0, parked: [] };
 
   async function publishOne(row: UnpublishedRow): Promise<void> {
     const ack = await js.publish(withPrefix(options.subjectPrefix, row.subject), row.body, {
@@ -109,7 +118,7 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
             await publishOne(row);
             outcome.published.push(row.id);
           } catch (err) {
-            outcome.failures.push({ id: row.id, error: describe(err) });
+            outcome.failures.push({ id: row.id, error: describe(err), refused: isRowRefusal(err) });
             break; // later rows of this distribution wait for the next pass: order per distribution
           }
         }
@@ -134,21 +143,32 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
       await marking;
       marking = handled(markPublished(db, outcome.published));
 
-      if (outcome.failures.length > 0) {
-        await markFailed(db, outcome.failures);
-        await marking;
-        await prefetched?.catch(ignore);
-        prefetched = undefined;
+      const endSweep = (): PassOutcome => {
+        const { failed, parked } = sweep;
+        sweep = { failed: 0, parked: [] };
         cursor = undefined;
-        return { kind: 'failed', failed: outcome.failures.length };
+        return { kind: 'failed', failed, parked };
+      };
+      if (outcome.failures.length > 0) {
+        sweep.failed += outcome.failures.length;
+        sweep.parked.push(...(await markFailed(db, outcome.failures, options.maxAttempts)));
+        // Past rows the stream refused on their own, the sweep goes on: reads after the cursor leave out their
+        // distributions, so the rest of the backlog is published meanwhile. Any other failure ends the sweep.
+        if (!full || !outcome.failures.every((f) => f.refused)) {
+          await marking;
+          await prefetched?.catch(ignore);
+          prefetched = undefined;
+          return endSweep();
+        }
       }
       if (full) {
         cursor = rows.at(-1)!.id;
-        return { kind: 'more' };
+        return { kind: 'more', failing: sweep.failed > 0 };
       }
       await marking;
+      if (sweep.failed > 0) return endSweep();
       cursor = undefined;
-      return fromStart ? { kind: 'drained' } : { kind: 'more' }; // one pass from the start before calling it drained
+      return fromStart ? { kind: 'drained' } : { kind: 'more', failing: false }; // one pass from the start before calling it drained
     },
     async settle() {
       await marking.catch(ignore);

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { streamEvents, waitFor } from '../helpers/event-stream.js';
 import { opsGather, opsRequest } from '../helpers/ops.js';
 
-const env = { OUTBOX_BATCH_SIZE: '2', OUTBOX_MAX_ATTEMPTS: '3', OUTBOX_MAX_BACKOFF_MS: '200', OUTBOX_FLUSH_TIMEOUT_MS: '0' };
+const env = { OUTBOX_BATCH_SIZE: '2', OUTBOX_MAX_ATTEMPTS: '5', OUTBOX_MAX_BACKOFF_MS: '500', OUTBOX_FLUSH_TIMEOUT_MS: '0' };
 const tenant = 'parked';
 
 interface Row {
@@ -55,8 +55,9 @@ t.test('when the stream refuses one row on its own, then it is parked after OUTB
   const others = async () => (await rowsOf(app)).filter((r) => r.aggregate_id !== a.id);
   await waitFor('the other distributions published (more than a batch of them)', async () => (await others()).every((r) => r.published_at), 20_000);
   const refused = () => rowsOf(app).then((rows) => rows.filter((r) => r.aggregate_id === a.id && !r.published_at)[0]!);
+  t.equal((await refused()).parked_at, null, 'while the refused row is still being retried (backoffs of 100 + 200 + 400 + 500 ms)');
   await waitFor('the refused row parked', async () => (await refused()).parked_at !== null, 20_000);
-  t.equal((await refused()).attempts, 3, 'after OUTBOX_MAX_ATTEMPTS attempts');
+  t.equal((await refused()).attempts, 5, 'after OUTBOX_MAX_ATTEMPTS attempts');
   t.match((await refused()).last_error, /size|maximum/i, 'with the refusal');
 
   await createOthers(t, app, 'p', 3);
@@ -73,7 +74,7 @@ t.test('when the stream refuses one row on its own, then it is parked after OUTB
   const listed = await opsRequest(app.nc, app.namespace.id, 'outbox_parked');
   t.equal(listed.status, 200);
   t.equal(listed.body.items.length, 1);
-  t.match(listed.body.items[0], { id: ofA[1]!.id, event_id: ofA[1]!.event_id, attempts: 3, last_error: /size|maximum/i, blocked: 2 });
+  t.match(listed.body.items[0], { id: ofA[1]!.id, event_id: ofA[1]!.event_id, attempts: 5, last_error: /size|maximum/i, blocked: 2 });
 
   const jsm = await jetstreamManager(app.nc);
   await jsm.streams.update(app.config.stream.name, { ...(await jsm.streams.info(app.config.stream.name)).config, max_msg_size: -1 });
