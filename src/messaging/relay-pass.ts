@@ -12,7 +12,7 @@
  *   distribution, see outbox-relay-store.ts) and publishes them as one chain per distribution: a row is sent only
  *   after the previous row of its distribution was acknowledged, and a failure ends that chain for the pass.
  *   Different distributions' chains run concurrently, up to `maxInFlight` PubAcks outstanding.
- * - A session that is `lost` publishes nothing more: the lock went with it.
+ * - A session that is `lost`, or past its lease (relay-session.ts), publishes nothing more: the lock went with it.
  *
  * - A row the stream refuses on its own (relay-refusal.ts) does not hold up other distributions: the pass goes on
  *   past it (only its distribution's later rows wait), and after `maxAttempts` such failures the row is parked
@@ -75,6 +75,14 @@ interface BatchOutcome {
 
 const ignore = () => undefined;
 
+/** The session's lease ran out (no heartbeat succeeded lately): the row is kept and tried again. */
+class RelayLeaseExpired extends Error {
+  override name = 'RelayLeaseExpired';
+  constructor() {
+    super('the relay lock lease expired (no heartbeat lately); not publishing');
+  }
+}
+
 /** Keeps a rejection observable to a later `await` without it counting as unhandled meanwhile. */
 const handled = <T>(promise: Promise<T>) => (promise.catch(ignore), promise);
 
@@ -90,6 +98,8 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
   let sweep: { failed: number; parked: ParkedRow[] } = { failed: 0, parked: [] };
 
   async function publishOne(row: UnpublishedRow): Promise<void> {
+    // A holder past its lease may already have been replaced (relay-session.ts): it must not publish.
+    if (!session.leaseValid()) throw new RelayLeaseExpired();
     const ack = await js.publish(withPrefix(options.subjectPrefix, row.subject), row.body, {
       headers: eventHeaders({ eventId: row.eventId, eventType: row.eventType, aggregateId: row.aggregateId, time: row.time }, options.ceSource),
       timeout: options.publishTimeoutMs,
