@@ -107,7 +107,10 @@ export function createRelayLeader(deps: RelayLeaderDeps, options: RelayLeaderOpt
         if (outcome.kind === 'failed') {
           counters.parked += outcome.parked.length;
           for (const row of outcome.parked) {
-            log.warn({ outbox_id: row.id, event_id: row.eventId, subject: row.subject, attempts: row.attempts, last_error: counters.lastError }, 'outbox relay: row parked (the stream refused it); its distribution waits for ops.outbox_retry or ops.outbox_discard');
+            log.warn(
+              { outbox_id: row.id, event_id: row.eventId, subject: row.subject, attempts: row.attempts, last_error: counters.lastError },
+              'outbox relay: row parked (the stream refused it); its distribution waits for ops.outbox_retry or ops.outbox_discard',
+            );
           }
           const n = ++counters.consecutiveFailedPasses;
           if (n === 1 || n % 10 === 0) log.warn({ failed: outcome.failed, attempt: n, last_error: counters.lastError }, 'outbox relay: publishing failed; rows kept, retrying');

@@ -69,7 +69,11 @@ t.test('when the leader is frozen, then a standby takes over within the stale de
   t.ok(Date.now() - frozenAt < STALE_MS + LOCK_RETRY_MS + 8000, `published ${Date.now() - frozenAt} ms after the freeze`);
   const takeover = await second.waitForLog('outbox relay active (holds the relay lock)', 1000);
   t.ok(takeover, 'the standby took over');
-  t.match(second.lines().find((l) => /ended the relay lock holder/.test(String(l.msg))), { level: 40, stale_ms: STALE_MS }, 'after ending the stale holder (warn)');
+  t.match(
+    second.lines().find((l) => /ended the relay lock holder/.test(String(l.msg))),
+    { level: 40, stale_ms: STALE_MS },
+    'after ending the stale holder (warn)',
+  );
 
   process.kill(leader.pid, 'SIGCONT');
   await leader.waitForLog(/outbox relay lost the relay lock/, 10_000);
