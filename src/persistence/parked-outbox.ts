@@ -7,7 +7,8 @@
 import type { Sql } from './database.js';
 import { OUTBOX_CHANNEL } from './relay-session.js';
 
-export interface ParkedOutboxRow {
+/** What names an outbox row, as its columns are called (snake_case, as the operator endpoints answer). */
+export interface OutboxRowColumns {
   /** bigint, as a string. */
   id: string;
   event_id: string;
@@ -15,6 +16,9 @@ export interface ParkedOutboxRow {
   subject: string;
   aggregate_id: string;
   tenant_id: string;
+}
+
+export interface ParkedOutboxRow extends OutboxRowColumns {
   attempts: number;
   last_error: string | null;
   created_at: Date;
