@@ -24,7 +24,7 @@ import { addOpsEndpoints } from './messaging/ops-endpoints.js';
 import { provisionUpstreamConsumer } from './messaging/upstream-provisioning.js';
 import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
 import { provisionEventStream } from './messaging/event-stream.js';
-import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
+import { createOutboxRelay, relayOptionsOf, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
 import { addInstanceOpsEndpoints, type InstanceOps } from './messaging/ops-instance-endpoints.js';
 import { addOutboxOpsEndpoints } from './messaging/ops-outbox-endpoints.js';
 import { startProbeServer, type ProbeServer, type ReadinessCheck } from './http/probes.js';
@@ -151,10 +151,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let stopped: Promise<void> | undefined;
   // Events out: the relay publishes committed outbox rows; replies never wait for it.
   const relay = config.relay.enabled
-    ? createOutboxRelay(
-        { databaseUrl: config.databaseUrl, js: jetstream(nc), log, hooks: overrides.relayHooks },
-        { ...config.relay, subjectPrefix: config.nats.subjectPrefix, streamName: config.stream.name, statementTimeoutMs: config.db.statementTimeoutMs },
-      )
+    ? createOutboxRelay({ databaseUrl: config.databaseUrl, js: jetstream(nc), log, hooks: overrides.relayHooks }, relayOptionsOf(config))
     : undefined;
   const provisioning = new AbortController();
   // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.

@@ -7,7 +7,8 @@
  *   (a `duplicate: true` ack counts); any error, timeout or refusal keeps the row (attempts + 1, last_error) for
  *   a later pass. A row published but not marked (crash, lost database) is published again with the same
  *   Nats-Msg-Id and JetStream drops the copy: the stream's duplicate window must outlast the retry horizon
- *   (config.ts checks it).
+ *   (config.ts checks it). A row older than half the window is looked up first (the last message on its subject)
+ *   and marked without a publish when it is that event, so a republish after the window does not duplicate it.
  * - Order per distribution: a pass reads up to `batchSize` unpublished rows in id order (= commit order per
  *   distribution, see outbox-relay-store.ts) and publishes them as one chain per distribution: a row is sent only
  *   after the previous row of its distribution was acknowledged, and a failure ends that chain for the pass.
@@ -26,7 +27,7 @@
  * the start picks it up before a pass reports `drained`. After a failure the prefetched batch is discarded and the
  * next pass starts from the first unpublished row.
  */
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import type { RelayConfig } from '../config.js';
 import { fetchUnpublished, markFailed, markPublished, type ParkedRow, type PublishFailure, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
 import type { RelaySession } from '../persistence/relay-session.js';
@@ -51,6 +52,8 @@ export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | '
   subjectPrefix: string;
   /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
   streamName: string;
+  /** The stream's duplicate window (STREAM_DUPLICATE_WINDOW_MS): older rows are looked up before a publish. */
+  duplicateWindowMs: number;
 };
 
 /**
@@ -97,10 +100,34 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
   /** Rows kept and rows parked by the passes of this sweep (from the start to the end of the backlog). */
   let sweep: { failed: number; parked: ParkedRow[] } = { failed: 0, parked: [] };
 
+  let manager: Promise<JetStreamManager> | undefined;
+
+  /**
+   * A row old enough that its first publish may have left the duplicate window: true when the last message on its
+   * subject is this event (published before, not marked). Later events of the distribution are published only after
+   * it, so the last message on the subject is it if it is on the stream at all (unless the stream's limits dropped
+   * it). A failed lookup is no answer: the row is published as usual.
+   */
+  async function alreadyOnStream(row: UnpublishedRow, subject: string): Promise<boolean> {
+    if (row.ageMs < options.duplicateWindowMs / 2) return false;
+    try {
+      manager ??= handled(js.jetstreamManager());
+      const last = await (await manager).streams.getMessage(options.streamName, { last_by_subj: subject });
+      return last?.header?.get('Nats-Msg-Id') === row.eventId;
+    } catch {
+      return false;
+    }
+  }
+
   async function publishOne(row: UnpublishedRow): Promise<void> {
     // A holder past its lease may already have been replaced (relay-session.ts): it must not publish.
     if (!session.leaseValid()) throw new RelayLeaseExpired();
-    const ack = await js.publish(withPrefix(options.subjectPrefix, row.subject), row.body, {
+    const subject = withPrefix(options.subjectPrefix, row.subject);
+    if (await alreadyOnStream(row, subject)) {
+      counters.duplicates++;
+      return;
+    }
+    const ack = await js.publish(subject, row.body, {
       headers: eventHeaders({ eventId: row.eventId, eventType: row.eventType, aggregateId: row.aggregateId, time: row.time }, options.ceSource),
       timeout: options.publishTimeoutMs,
       expect: { streamName: options.streamName },

@@ -30,6 +30,8 @@ export interface UnpublishedRow {
   /** The envelope timestamp (RFC 3339). */
   time: string;
   attempts: number;
+  /** Since the row was created, by the database's clock. */
+  ageMs: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function fetchUnpublished(db: Queryable, limit: number, afterId?: s
     `select o.id::text as id, event_id as "eventId", event_type as "eventType", subject, aggregate_id as "aggregateId",
             envelope::text as body,
             coalesce(envelope->>'timestamp', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as time,
-            attempts
+            attempts, (extract(epoch from now() - created_at) * 1000)::float8 as "ageMs"
        from outbox_event o
       where published_at is null and parked_at is null and o.id > $2
         and not exists (select 1 from outbox_event e
@@ -75,6 +77,8 @@ export interface ParkedRow {
   eventId: string;
   subject: string;
   attempts: number;
+  /** Since the row was created, by the database's clock. */
+  ageMs: number;
 }
 
 /**

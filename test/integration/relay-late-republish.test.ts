@@ -12,7 +12,7 @@ const WINDOW_MS = 1500;
 
 t.test('when a published but unmarked row is published again after the duplicate window, then the stream still holds it once', async (t) => {
   let crashed = false;
-  const { call, db, nc, config } = await startTestApp(t, {
+  const { app, call, db, nc, config } = await startTestApp(t, {
     env: {
       STREAM_DUPLICATE_WINDOW_MS: String(WINDOW_MS),
       OUTBOX_MAX_BACKOFF_MS: '100',
@@ -42,4 +42,5 @@ t.test('when a published but unmarked row is published again after the duplicate
     [(await row()).event_id],
     'exactly one message on the stream',
   );
+  t.equal((await app.relay!.status()).duplicates_total, 1, 'the late attempt found the event on the stream and counted it as a duplicate');
 });
