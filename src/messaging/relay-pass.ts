@@ -14,7 +14,6 @@
  *   after the previous row of its distribution was acknowledged, and a failure ends that chain for the pass.
  *   Different distributions' chains run concurrently, up to `maxInFlight` PubAcks outstanding.
  * - A session that is `lost`, or past its lease (relay-session.ts), publishes nothing more: the lock went with it.
- *
  * - A row the stream refuses on its own (relay-refusal.ts) does not hold up other distributions: the pass goes on
  *   past it (only its distribution's later rows wait), and after `maxAttempts` such failures the row is parked
  *   (outbox-relay-store.ts): skipped with its distribution's later rows until an operator retries or discards it.
@@ -24,8 +23,9 @@
  * last id), and a batch's rows are marked while the next batch is published. Both queries run on the session's
  * one connection, in order. A read after the cursor may miss a row with a smaller id that committed late: such a
  * row has no committed successor in its distribution (ids follow commit order per distribution), and a pass from
- * the start picks it up before a pass reports `drained`. After a failure the prefetched batch is discarded and the
- * next pass starts from the first unpublished row.
+ * the start picks it up before a pass reports `drained`. After a failure other than refusals of rows on their own
+ * (or at the end of a sweep with failures) the prefetched batch is discarded and the next pass starts from the
+ * first unpublished row.
  */
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import type { RelayConfig } from '../config.js';
