@@ -12,7 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createApp, newId } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createOutboxRelay } from '../src/messaging/outbox-relay.js';
+import { createOutboxRelay, relayOptionsOf } from '../src/messaging/outbox-relay.js';
 import { withPrefix } from '../src/messaging/subjects.js';
 import { appendToOutbox } from '../src/persistence/outbox.js';
 import { commandSubject } from '../src/messaging/subjects.js';
@@ -123,10 +123,7 @@ async function throughput(options: RelayBenchOptions): Promise<ScenarioResult> {
     await Promise.all(Array.from({ length: config.relay.maxInFlight }, worker));
     const rawSeconds = (performance.now() - rawStart) / 1000;
 
-    const relay = createOutboxRelay(
-      { databaseUrl: ctx.databaseUrl, js, log: pino({ level: 'error' }) },
-      { ...config.relay, subjectPrefix: config.nats.subjectPrefix, streamName: config.stream.name, statementTimeoutMs: config.db.statementTimeoutMs },
-    );
+    const relay = createOutboxRelay({ databaseUrl: ctx.databaseUrl, js, log: pino({ level: 'error' }) }, relayOptionsOf(config));
     const relayStart = performance.now();
     relay.start();
     while (!relay.active) await new Promise((resolve) => setTimeout(resolve, 1));

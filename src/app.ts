@@ -26,8 +26,9 @@ import { addOpsEndpoints } from './messaging/ops-endpoints.js';
 import { provisionUpstreamConsumer } from './messaging/upstream-provisioning.js';
 import { createUpstreamConsumer, type ConsumerHooks, type UpstreamConsumer } from './messaging/upstream-consumer.js';
 import { provisionEventStream } from './messaging/event-stream.js';
-import { createOutboxRelay, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
+import { createOutboxRelay, relayOptionsOf, type OutboxRelay, type RelayHooks } from './messaging/outbox-relay.js';
 import { addInstanceOpsEndpoints, type InstanceOps } from './messaging/ops-instance-endpoints.js';
+import { addOutboxOpsEndpoints } from './messaging/ops-outbox-endpoints.js';
 import { startProbeServer, type ProbeServer, type ReadinessCheck } from './http/probes.js';
 import { connectPatiently, type Connections } from './lifecycle/connect-patiently.js';
 
@@ -155,10 +156,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let stopped: Promise<void> | undefined;
   // Events out: the relay publishes committed outbox rows; replies never wait for it.
   const relay = config.relay.enabled
-    ? createOutboxRelay(
-        { databaseUrl: config.databaseUrl, js: jetstream(nc), log, hooks: overrides.relayHooks },
-        { ...config.relay, subjectPrefix: config.nats.subjectPrefix, streamName: config.stream.name, statementTimeoutMs: config.db.statementTimeoutMs },
-      )
+    ? createOutboxRelay({ databaseUrl: config.databaseUrl, js: jetstream(nc), log, hooks: overrides.relayHooks }, relayOptionsOf(config))
     : undefined;
   const provisioning = new AbortController();
   // Events in: CourseFactory's events through the durable consumer, into the same mailbox and transactions.
@@ -199,6 +197,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       maxPayload: () => nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD,
       replies,
     });
+    addOutboxOpsEndpoints(commands.service, { db: deps.db, subjectPrefix: config.nats.subjectPrefix, log, endpointStats: commands.endpointStats, replies });
     instanceOps = addInstanceOpsEndpoints(commands.service, {
       probes: { nc, orm, db: deps.db, relay, consumer, consumerSettings: config.consumer, counters, mailbox: deps.mailbox, checkTimeoutMs: config.healthCheckTimeoutMs },
       version: PACKAGE_VERSION,

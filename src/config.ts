@@ -104,10 +104,14 @@ export interface RelayConfig {
   /** Cap of the backoff after a failed pass (starts at 100 ms, doubles). */
   maxBackoffMs: number;
   publishTimeoutMs: number;
+  /** Attempts after which a row the stream refuses on its own (e.g. too large) is parked for an operator. */
+  maxAttempts: number;
   /** Published rows older than this are deleted; 0 = at the next housekeeping. */
   retentionMs: number;
   /** How often a standby tries to become the active relay. */
   lockRetryMs: number;
+  /** A relay lock holder idle (no heartbeat) for longer is ended by a standby, which takes over. */
+  lockStaleMs: number;
   /** On stop, how long the active relay may publish what is committed. */
   flushTimeoutMs: number;
   /** How often backlog and age are logged (and published rows cleaned up). */
@@ -229,6 +233,7 @@ function relayConfig(
     discard: discard === 'new' ? 'new' : 'old',
     duplicateWindowMs: integer('STREAM_DUPLICATE_WINDOW_MS', 10 * 60_000, 1000, 7 * 24 * hour),
   };
+  const lockRetryMs = integer('OUTBOX_LOCK_RETRY_MS', 5000, 10, 600_000);
   const relay: RelayConfig = {
     enabled: enabledRaw === 'true' || enabledRaw === '1',
     batchSize: integer('OUTBOX_BATCH_SIZE', 1000, 1, 10_000),
@@ -236,17 +241,24 @@ function relayConfig(
     pollIntervalMs: integer('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),
     maxBackoffMs: integer('OUTBOX_MAX_BACKOFF_MS', 30_000, 10, 3_600_000),
     publishTimeoutMs: integer('OUTBOX_PUBLISH_TIMEOUT_MS', 5000, 100, 120_000),
+    maxAttempts: integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1_000_000),
     retentionMs: integer('OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365) * hour,
-    lockRetryMs: integer('OUTBOX_LOCK_RETRY_MS', 5000, 10, 600_000),
+    lockRetryMs,
+    lockStaleMs: integer('OUTBOX_LOCK_STALE_MS', 6 * lockRetryMs, 30, 3_600_000),
     flushTimeoutMs: integer('OUTBOX_FLUSH_TIMEOUT_MS', 5000, 0, 600_000),
     statusIntervalMs: integer('OUTBOX_STATUS_INTERVAL_MS', 60_000, 100, 3_600_000),
     ceSource: text('CE_SOURCE', 'course_distribution'),
   };
+  // The holder heartbeats every lock retry and publishes only within staleMs - lockRetryMs of its last heartbeat.
+  if (relay.lockStaleMs < 3 * relay.lockRetryMs) problems.push(`OUTBOX_LOCK_STALE_MS (${relay.lockStaleMs}) must be at least 3 x OUTBOX_LOCK_RETRY_MS (${relay.lockRetryMs})`);
   // A row published but not yet marked is published again at the latest after one backoff, one publish timeout
-  // and (after a crash) one lock retry: JetStream must still remember its Nats-Msg-Id by then.
-  const horizon = relay.maxBackoffMs + relay.publishTimeoutMs + relay.lockRetryMs;
+  // and (after a crash) one lock retry, or (after a freeze) the stale deadline: JetStream must still remember its
+  // Nats-Msg-Id by then.
+  const horizon = relay.maxBackoffMs + relay.publishTimeoutMs + relay.lockRetryMs + relay.lockStaleMs;
   if (stream.duplicateWindowMs <= horizon) {
-    problems.push(`STREAM_DUPLICATE_WINDOW_MS (${stream.duplicateWindowMs}) must exceed OUTBOX_MAX_BACKOFF_MS + OUTBOX_PUBLISH_TIMEOUT_MS + OUTBOX_LOCK_RETRY_MS (${horizon})`);
+    problems.push(
+      `STREAM_DUPLICATE_WINDOW_MS (${stream.duplicateWindowMs}) must exceed OUTBOX_MAX_BACKOFF_MS + OUTBOX_PUBLISH_TIMEOUT_MS + OUTBOX_LOCK_RETRY_MS + OUTBOX_LOCK_STALE_MS (${horizon})`,
+    );
   }
   if (stream.maxAgeMs > 0 && stream.duplicateWindowMs > stream.maxAgeMs) {
     problems.push('STREAM_DUPLICATE_WINDOW_MS must not exceed STREAM_MAX_AGE_HOURS');

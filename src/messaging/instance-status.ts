@@ -10,6 +10,7 @@
 import { timedProbe, type ProbeResult } from '../application/timed-probe.js';
 import { countOpenDeadLetters } from '../persistence/dead-letters.js';
 import { readOutboxBacklog } from '../persistence/ops-queries.js';
+import { countParked } from '../persistence/parked-outbox.js';
 import type { Backlog } from '../persistence/outbox-relay-store.js';
 import { readConsumerInfo } from './consumer-info.js';
 import { relayRole, type InstanceProbes } from './instance-probes.js';
@@ -29,6 +30,8 @@ export interface InstanceStatus {
   outbox: {
     unpublished: number;
     oldest_unpublished_age_ms: number | null;
+    /** Rows parked after OUTBOX_MAX_ATTEMPTS refusals (counted in `unpublished` too). */
+    parked: number;
     relay: 'active' | 'standby' | 'disabled';
     last_published_at: string | null;
     published_total: number;
@@ -45,12 +48,13 @@ export interface InstanceStatus {
 
 /** The relay's own backlog figure when it has one (its session), else the pool's: one count per request either way. */
 async function outboxFigures(probes: InstanceProbes): Promise<NonNullable<InstanceStatus['outbox']>> {
-  const relay = await probes.relay?.status();
+  const [relay, parked] = await Promise.all([probes.relay?.status(), countParked(probes.db)]);
   const backlog: Backlog =
     relay && relay.unpublished !== null ? { unpublished: relay.unpublished, oldestAgeMs: relay.oldest_unpublished_age_ms } : await readOutboxBacklog(probes.db);
   return {
     unpublished: backlog.unpublished,
     oldest_unpublished_age_ms: backlog.oldestAgeMs,
+    parked,
     relay: relayRole(probes.relay),
     last_published_at: relay?.last_published_at ?? null,
     published_total: relay?.published_total ?? 0,

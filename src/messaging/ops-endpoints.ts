@@ -43,7 +43,8 @@ export function parseBody(msg: ServiceMsg, allowed: readonly string[]): Body {
   return body as Body;
 }
 
-function positiveInteger(body: Body, field: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
+/** `body[field]` (or `fallback`) as an integer from 1 to `max`; else 422 naming the field. */
+export function positiveInteger(body: Body, field: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = body[field] ?? fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw new ServiceFailure('VALIDATION_FAILED', `${field} must be an integer from 1 to ${max}`, [{ path: `/${field}`, reason: `must be an integer from 1 to ${max}` }]);

@@ -10,7 +10,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../config.js';
+import type { Config, RelayConfig } from '../config.js';
 import { createDrainWaiters } from './relay-drain.js';
 import { createRelayHousekeeping } from './relay-housekeeping.js';
 import { createRelayLeader } from './relay-leader.js';
@@ -26,9 +26,22 @@ export type OutboxRelayOptions = Omit<RelayConfig, 'enabled' | 'flushTimeoutMs'>
   subjectPrefix: string;
   /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
   streamName: string;
+  /** The stream's duplicate window: rows older than half of it are looked up on the stream before a republish. */
+  duplicateWindowMs: number;
   /** statement_timeout of the relay's own database session. */
   statementTimeoutMs: number;
 };
+
+/** The relay's options as the service's configuration gives them. */
+export function relayOptionsOf(config: Config): OutboxRelayOptions {
+  return {
+    ...config.relay,
+    subjectPrefix: config.nats.subjectPrefix,
+    streamName: config.stream.name,
+    duplicateWindowMs: config.stream.duplicateWindowMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+  };
+}
 
 export interface OutboxRelayDeps {
   /** The relay opens its own connection: it holds the relay lock and LISTENs for commits. */

@@ -7,25 +7,32 @@
  *   (a `duplicate: true` ack counts); any error, timeout or refusal keeps the row (attempts + 1, last_error) for
  *   a later pass. A row published but not marked (crash, lost database) is published again with the same
  *   Nats-Msg-Id and JetStream drops the copy: the stream's duplicate window must outlast the retry horizon
- *   (config.ts checks it).
+ *   (config.ts checks it). A row older than half the window is looked up first (the last message on its subject)
+ *   and marked without a publish when it is that event, so a republish after the window does not duplicate it.
  * - Order per distribution: a pass reads up to `batchSize` unpublished rows in id order (= commit order per
  *   distribution, see outbox-relay-store.ts) and publishes them as one chain per distribution: a row is sent only
  *   after the previous row of its distribution was acknowledged, and a failure ends that chain for the pass.
  *   Different distributions' chains run concurrently, up to `maxInFlight` PubAcks outstanding.
- * - A session that is `lost` publishes nothing more: the lock went with it.
+ * - A session that is `lost`, or past its lease (relay-session.ts), publishes nothing more: the lock went with it.
+ * - A row the stream refuses on its own (relay-refusal.ts) does not hold up other distributions: the pass goes on
+ *   past it (only its distribution's later rows wait), and after `maxAttempts` such failures the row is parked
+ *   (outbox-relay-store.ts): skipped with its distribution's later rows until an operator retries or discards it.
+ *   Each sweep through the backlog tries such a row once; sweeps with failures are followed by the backoff.
  *
  * Pipelining (throughput): while a full batch is published, the next one is already read (rows after the batch's
  * last id), and a batch's rows are marked while the next batch is published. Both queries run on the session's
  * one connection, in order. A read after the cursor may miss a row with a smaller id that committed late: such a
  * row has no committed successor in its distribution (ids follow commit order per distribution), and a pass from
- * the start picks it up before a pass reports `drained`. After a failure the prefetched batch is discarded and the
- * next pass starts from the first unpublished row.
+ * the start picks it up before a pass reports `drained`. After a failure other than refusals of rows on their own
+ * (or at the end of a sweep with failures) the prefetched batch is discarded and the next pass starts from the
+ * first unpublished row.
  */
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import type { RelayConfig } from '../config.js';
-import { fetchUnpublished, markFailed, markPublished, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
+import { fetchUnpublished, markFailed, markPublished, type ParkedRow, type PublishFailure, type UnpublishedRow } from '../persistence/outbox-relay-store.js';
 import type { RelaySession } from '../persistence/relay-session.js';
 import { eventHeaders } from './event-headers.js';
+import { isRowRefusal } from './relay-refusal.js';
 import type { RelayCounters } from './relay-status.js';
 import { withPrefix } from './subjects.js';
 
@@ -40,19 +47,22 @@ export interface RelayPassDeps {
   hooks?: RelayHooks;
 }
 
-export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | 'publishTimeoutMs' | 'ceSource'> & {
+export type RelayPassOptions = Pick<RelayConfig, 'batchSize' | 'maxInFlight' | 'publishTimeoutMs' | 'ceSource' | 'maxAttempts'> & {
   /** Deployment prefix put in front of each row's subject. */
   subjectPrefix: string;
   /** Publishes expect this stream (Nats-Expected-Stream): a foreign stream capturing the subject is a refusal. */
   streamName: string;
+  /** The stream's duplicate window (STREAM_DUPLICATE_WINDOW_MS): older rows are looked up before a publish. */
+  duplicateWindowMs: number;
 };
 
 /**
- * How a pass ended: `failed` = some rows were kept (the next pass starts from the start, after a backoff);
- * `more` = run the next pass at once (a full batch, or a tail that a pass from the start must confirm);
+ * How a pass ended: `failed` = some rows were kept (the next pass starts from the start, after a backoff), and
+ * `parked` lists the rows parked by it; `more` = run the next pass at once (a full batch, or a tail that a pass
+ * from the start must confirm), `failing` when an earlier pass of this sweep kept rows the stream refused;
  * `drained` = a pass from the start found everything published and marked.
  */
-export type PassOutcome = { kind: 'failed'; failed: number } | { kind: 'more' } | { kind: 'drained' };
+export type PassOutcome = { kind: 'failed'; failed: number; parked: ParkedRow[] } | { kind: 'more'; failing: boolean } | { kind: 'drained' };
 
 /** The passes of one session: each `run()` is one pass; `settle()` waits for its writes still in flight. */
 export interface RelayPasses {
@@ -63,10 +73,18 @@ export interface RelayPasses {
 
 interface BatchOutcome {
   published: string[];
-  failures: Array<{ id: string; error: string }>;
+  failures: PublishFailure[];
 }
 
 const ignore = () => undefined;
+
+/** The session's lease ran out (no heartbeat succeeded lately): the row is kept and tried again. */
+class RelayLeaseExpired extends Error {
+  override name = 'RelayLeaseExpired';
+  constructor() {
+    super('the relay lock lease expired (no heartbeat lately); not publishing');
+  }
+}
 
 /** Keeps a rejection observable to a later `await` without it counting as unhandled meanwhile. */
 const handled = <T>(promise: Promise<T>) => (promise.catch(ignore), promise);
@@ -79,9 +97,37 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
   let cursor: string | undefined;
   let prefetched: Promise<UnpublishedRow[]> | undefined;
   let marking: Promise<void> = Promise.resolve();
+  /** Rows kept and rows parked by the passes of this sweep (from the start to the end of the backlog). */
+  let sweep: { failed: number; parked: ParkedRow[] } = { failed: 0, parked: [] };
+
+  let manager: Promise<JetStreamManager> | undefined;
+
+  /**
+   * A row old enough that its first publish may have left the duplicate window: true when the last message on its
+   * subject is this event (published before, not marked). Later events of the distribution are published only after
+   * it, so the last message on the subject is it if it is on the stream at all (unless the stream's limits dropped
+   * it). A failed lookup is no answer: the row is published as usual.
+   */
+  async function alreadyOnStream(row: UnpublishedRow, subject: string): Promise<boolean> {
+    if (row.ageMs < options.duplicateWindowMs / 2) return false;
+    try {
+      manager ??= handled(js.jetstreamManager());
+      const last = await (await manager).streams.getMessage(options.streamName, { last_by_subj: subject });
+      return last?.header?.get('Nats-Msg-Id') === row.eventId;
+    } catch {
+      return false;
+    }
+  }
 
   async function publishOne(row: UnpublishedRow): Promise<void> {
-    const ack = await js.publish(withPrefix(options.subjectPrefix, row.subject), row.body, {
+    // A holder past its lease may already have been replaced (relay-session.ts): it must not publish.
+    if (!session.leaseValid()) throw new RelayLeaseExpired();
+    const subject = withPrefix(options.subjectPrefix, row.subject);
+    if (await alreadyOnStream(row, subject)) {
+      counters.duplicates++;
+      return;
+    }
+    const ack = await js.publish(subject, row.body, {
       headers: eventHeaders({ eventId: row.eventId, eventType: row.eventType, aggregateId: row.aggregateId, time: row.time }, options.ceSource),
       timeout: options.publishTimeoutMs,
       expect: { streamName: options.streamName },
@@ -109,7 +155,7 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
             await publishOne(row);
             outcome.published.push(row.id);
           } catch (err) {
-            outcome.failures.push({ id: row.id, error: describe(err) });
+            outcome.failures.push({ id: row.id, error: describe(err), refused: isRowRefusal(err) });
             break; // later rows of this distribution wait for the next pass: order per distribution
           }
         }
@@ -134,21 +180,32 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
       await marking;
       marking = handled(markPublished(db, outcome.published));
 
-      if (outcome.failures.length > 0) {
-        await markFailed(db, outcome.failures);
-        await marking;
-        await prefetched?.catch(ignore);
-        prefetched = undefined;
+      const endSweep = (): PassOutcome => {
+        const { failed, parked } = sweep;
+        sweep = { failed: 0, parked: [] };
         cursor = undefined;
-        return { kind: 'failed', failed: outcome.failures.length };
+        return { kind: 'failed', failed, parked };
+      };
+      if (outcome.failures.length > 0) {
+        sweep.failed += outcome.failures.length;
+        sweep.parked.push(...(await markFailed(db, outcome.failures, options.maxAttempts)));
+        // Past rows the stream refused on their own, the sweep goes on: reads after the cursor leave out their
+        // distributions, so the rest of the backlog is published meanwhile. Any other failure ends the sweep.
+        if (!full || !outcome.failures.every((f) => f.refused)) {
+          await marking;
+          await prefetched?.catch(ignore);
+          prefetched = undefined;
+          return endSweep();
+        }
       }
       if (full) {
         cursor = rows.at(-1)!.id;
-        return { kind: 'more' };
+        return { kind: 'more', failing: sweep.failed > 0 };
       }
       await marking;
+      if (sweep.failed > 0) return endSweep();
       cursor = undefined;
-      return fromStart ? { kind: 'drained' } : { kind: 'more' }; // one pass from the start before calling it drained
+      return fromStart ? { kind: 'drained' } : { kind: 'more', failing: false }; // one pass from the start before calling it drained
     },
     async settle() {
       await marking.catch(ignore);

@@ -14,6 +14,8 @@ export interface RelayStatus {
   published_total: number;
   duplicates_total: number;
   failed_publishes_total: number;
+  /** Rows this relay parked since it started (ops.status counts the rows parked now, from the database). */
+  parked_total: number;
   consecutive_failed_passes: number;
   last_error: string | null;
   last_published_at: string | null;
@@ -27,6 +29,8 @@ export interface RelayCounters {
   duplicates: number;
   /** Publishes that failed, timed out or were refused (each keeps its row). */
   failedPublishes: number;
+  /** Rows parked after OUTBOX_MAX_ATTEMPTS refusals. */
+  parked: number;
   /** Passes in a row with at least one failed publish; 0 after a pass without one. */
   consecutiveFailedPasses: number;
   lastError: string | null;
@@ -36,7 +40,7 @@ export interface RelayCounters {
 
 /** Counters at zero. */
 export function createRelayCounters(): RelayCounters {
-  return { published: 0, duplicates: 0, failedPublishes: 0, consecutiveFailedPasses: 0, lastError: null, lastPublishedAt: null };
+  return { published: 0, duplicates: 0, failedPublishes: 0, parked: 0, consecutiveFailedPasses: 0, lastError: null, lastPublishedAt: null };
 }
 
 /**
@@ -53,6 +57,7 @@ export async function readRelayStatus(counters: RelayCounters, active: boolean, 
     published_total: counters.published,
     duplicates_total: counters.duplicates,
     failed_publishes_total: counters.failedPublishes,
+    parked_total: counters.parked,
     consecutive_failed_passes: counters.consecutiveFailedPasses,
     last_error: counters.lastError,
     last_published_at: counters.lastPublishedAt,

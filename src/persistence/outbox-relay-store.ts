@@ -7,6 +7,9 @@
  * for a distribution first writes (and so row-locks) that distribution, and takes its ids only after the lock.
  * Across distributions a smaller id may commit later; such a row is picked up by the next pass from the start,
  * never skipped (the bug of Watermill #311), and until then no later row of its distribution is read.
+ *
+ * Parked rows (`parked_at`, see markFailed) are never read, and neither is any later row of their distribution:
+ * a parked row holds up its own distribution only, until an operator retries or discards it (parked-outbox.ts).
  */
 
 /** The part of pg.Client the store needs. */
@@ -27,6 +30,8 @@ export interface UnpublishedRow {
   /** The envelope timestamp (RFC 3339). */
   time: string;
   attempts: number;
+  /** Since the row was created, by the database's clock. */
+  ageMs: number;
 }
 
 /**
@@ -34,17 +39,19 @@ export interface UnpublishedRow {
  * A read after `afterId` leaves out every row whose distribution still has an unpublished row at or before
  * `afterId`: one that committed after the relay read past its id, or that failed. Publishing the later row first
  * would break the order per distribution; both are published by the next pass from the start, in id order.
+ * Parked rows, and every row with a parked row before it in its distribution, are left out of every read.
  */
 export async function fetchUnpublished(db: Queryable, limit: number, afterId?: string): Promise<UnpublishedRow[]> {
   const result = await db.query<UnpublishedRow>(
     `select o.id::text as id, event_id as "eventId", event_type as "eventType", subject, aggregate_id as "aggregateId",
             envelope::text as body,
             coalesce(envelope->>'timestamp', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) as time,
-            attempts
+            attempts, (extract(epoch from now() - created_at) * 1000)::float8 as "ageMs"
        from outbox_event o
-      where published_at is null and o.id > $2
+      where published_at is null and parked_at is null and o.id > $2
         and not exists (select 1 from outbox_event e
-                         where e.aggregate_id = o.aggregate_id and e.published_at is null and e.id < o.id and e.id <= $2)
+                         where e.aggregate_id = o.aggregate_id and e.published_at is null and e.id < o.id
+                           and (e.id <= $2 or e.parked_at is not null))
       order by o.id limit $1`, // o.id: the bigint, not the text alias `id` (which would sort 10 before 5)
     [limit, afterId ?? '0'],
   );
@@ -57,14 +64,38 @@ export async function markPublished(db: Queryable, ids: readonly string[]): Prom
   await db.query(`update outbox_event set published_at = now(), last_error = null where id = any($1::bigint[]) and published_at is null`, [ids]);
 }
 
-/** Keeps failed rows for the next pass: attempts + 1 and the reason. */
-export async function markFailed(db: Queryable, failures: ReadonlyArray<{ id: string; error: string }>): Promise<void> {
-  if (failures.length === 0) return;
-  await db.query(
-    `update outbox_event o set attempts = o.attempts + 1, last_error = f.error
-       from unnest($1::bigint[], $2::text[]) as f(id, error) where o.id = f.id and o.published_at is null`,
-    [failures.map((f) => f.id), failures.map((f) => f.error.slice(0, 1000))],
+/** A failed publish of one row; `refused`: the stream refused this row itself (it counts toward parking). */
+export interface PublishFailure {
+  id: string;
+  error: string;
+  refused: boolean;
+}
+
+/** A row markFailed parked. */
+export interface ParkedRow {
+  id: string;
+  eventId: string;
+  subject: string;
+  attempts: number;
+  /** Since the row was created, by the database's clock. */
+  ageMs: number;
+}
+
+/**
+ * Keeps failed rows for the next pass: attempts + 1 and the reason. A row whose failure was a refusal of the row
+ * itself and that has now failed `maxAttempts` times is parked (`parked_at`): returned, and no longer read.
+ */
+export async function markFailed(db: Queryable, failures: readonly PublishFailure[], maxAttempts: number): Promise<ParkedRow[]> {
+  if (failures.length === 0) return [];
+  const result = await db.query<ParkedRow & { parked: boolean }>(
+    `update outbox_event o set attempts = o.attempts + 1, last_error = f.error,
+            parked_at = case when f.refused and o.attempts + 1 >= $4 then now() end
+       from unnest($1::bigint[], $2::text[], $3::boolean[]) as f(id, error, refused)
+      where o.id = f.id and o.published_at is null
+      returning o.id::text as id, o.event_id as "eventId", o.subject, o.attempts, o.parked_at is not null as parked`,
+    [failures.map((f) => f.id), failures.map((f) => f.error.slice(0, 1000)), failures.map((f) => f.refused), maxAttempts],
   );
+  return result.rows.filter((r) => r.parked).map(({ parked: _parked, ...row }) => row);
 }
 
 /** Deletes at most `limit` rows published before `olderThanMs` ago; returns how many. Run by the active relay only. */

@@ -5,6 +5,7 @@
  */
 import type { Test } from 'tap';
 import { createContractValidator, type ContractValidator, type SchemaName } from '../../src/contracts/index.js';
+import type { OutboxRowColumns } from '../../src/persistence/parked-outbox.js';
 import { startTestApp, type Reply, type TestApp } from './app.js';
 
 interface Teardown {
@@ -14,13 +15,7 @@ interface Teardown {
 /** Content that satisfies the publish requirements (with a title and a description). */
 export const SEO_READY = { meta_title: 'Bankwechsel leicht gemacht', meta_description: 'Wie Sie in zehn Minuten die Bank wechseln.', meta_keywords: ['bank'] };
 
-export interface OutboxRow {
-  id: string;
-  event_id: string;
-  event_type: string;
-  subject: string;
-  aggregate_id: string;
-  tenant_id: string;
+export interface OutboxRow extends OutboxRowColumns {
   envelope: any;
 }
 

@@ -20,6 +20,8 @@ export const OutboxEventEntity = defineEntity({
     publishedAt: p.datetime().columnType('timestamptz').nullable(),
     attempts: p.integer().default(0),
     lastError: p.string().columnType('text').nullable(),
+    /** Set when the stream refused the row OUTBOX_MAX_ATTEMPTS times: skipped, with its distribution's later rows, until an operator acts. */
+    parkedAt: p.datetime().columnType('timestamptz').nullable(),
   },
   uniques: [{ name: 'outbox_event_event_id_key', properties: ['eventId'] }],
   indexes: [
@@ -28,6 +30,7 @@ export const OutboxEventEntity = defineEntity({
       name: 'outbox_event_unpublished_aggregate_idx',
       expression: 'create index outbox_event_unpublished_aggregate_idx on outbox_event (aggregate_id, id) where published_at is null',
     },
+    { name: 'outbox_event_parked_idx', expression: 'create index outbox_event_parked_idx on outbox_event (id) where parked_at is not null' },
     { name: 'outbox_event_published_at_idx', expression: 'create index outbox_event_published_at_idx on outbox_event (published_at) where published_at is not null' },
   ],
 });

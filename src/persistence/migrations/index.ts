@@ -2,7 +2,8 @@ import { Migration20261127100000Initial } from './Migration20261127100000Initial
 import { Migration20261127110000OutboxNotify } from './Migration20261127110000OutboxNotify.js';
 import { Migration20261127120000Inbox } from './Migration20261127120000Inbox.js';
 import { Migration20261201100000OutboxOrder } from './Migration20261201100000OutboxOrder.js';
-import { Migration20261202100000DeadLetterRetention } from './Migration20261202100000DeadLetterRetention.js';
+import { Migration20261201110000DeadLetterRetention } from './Migration20261201110000DeadLetterRetention.js';
+import { Migration20261201120000OutboxParked } from './Migration20261201120000OutboxParked.js';
 
 /** Every migration, in order. Listed here (not globbed from disk) so tsx, dist and bundles all find them. */
 export const migrationsList = [
@@ -10,5 +11,6 @@ export const migrationsList = [
   { name: 'Migration20261127110000OutboxNotify', class: Migration20261127110000OutboxNotify },
   { name: 'Migration20261127120000Inbox', class: Migration20261127120000Inbox },
   { name: 'Migration20261201100000OutboxOrder', class: Migration20261201100000OutboxOrder },
-  { name: 'Migration20261202100000DeadLetterRetention', class: Migration20261202100000DeadLetterRetention },
+  { name: 'Migration20261201110000DeadLetterRetention', class: Migration20261201110000DeadLetterRetention },
+  { name: 'Migration20261201120000OutboxParked', class: Migration20261201120000OutboxParked },
 ];
