@@ -21,7 +21,7 @@ t.test('when $SRV.INFO is asked, then our instance lists every operation with it
       .filter((e) => e.name.startsWith('ops_'))
       .map((e) => e.subject)
       .sort(),
-    ['dead_letter', 'dead_letters', 'health', `health.${ours.id}`, 'replay_dead_letter', 'status', `status.${ours.id}`]
+    ['dead_letter', 'dead_letters', 'health', `health.${ours.id}`, 'outbox_discard', 'outbox_parked', 'outbox_retry', 'replay_dead_letter', 'status', `status.${ours.id}`]
       .map((op) => `${namespace.id}.course_distribution.ops.${op}`)
       .sort(),
     'operator endpoints under course_distribution.ops.',
