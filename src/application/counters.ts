@@ -20,7 +20,7 @@ import type { CtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import { buildEnvelope } from '../contracts/envelope.js';
-import { incrementCounters, limitLockWait, lockFreeRows, type CounterColumn, type CounterTotal } from '../persistence/counter-increments.js';
+import { incrementCounters, lockFreeRows, type CounterColumn, type CounterTotal } from '../persistence/counter-increments.js';
 import { classify } from '../failure-policy.js';
 import { toOutboxBatch } from '../persistence/outbox.js';
 import type { Sql } from '../persistence/database.js';
@@ -247,13 +247,16 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
     // Each group's event is built and validated here with every field final except the two only the database
     // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
-    const envelopes = ordered.map((g) =>
-      buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
-        eventId: deps.newId('evt'),
-        timestamp: now,
-        tenantId: g.tenantId,
-        ...eventLineage(g.items, batchIds),
-      }),
+    const envelopes = new Map(
+      ordered.map((g) => [
+        g,
+        buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
+          eventId: deps.newId('evt'),
+          timestamp: now,
+          tenantId: g.tenantId,
+          ...eventLineage(g.items, batchIds),
+        }),
+      ]),
     );
     const count = (tx: Sql, groups: readonly Group[]) =>
       groups.length === 0
@@ -264,17 +267,13 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
             groups.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length })),
             toOutboxBatch(
               deps.validator,
-              groups.map((g) => envelopes[ordered.indexOf(g)]!),
+              groups.map((g) => envelopes.get(g)!),
             ),
           );
-    const attempt = (): Promise<Written> =>
-      deps.db.transaction(async (tx) => {
-        await limitLockWait(tx, options.lockTimeoutMs);
-        return { counted: await count(tx, ordered), held: new Set<string>() };
-      });
+    const lockWait = { lockTimeoutMs: options.lockTimeoutMs };
+    const attempt = (): Promise<Written> => deps.db.transaction(async (tx) => ({ counted: await count(tx, ordered), held: new Set<string>() }), lockWait);
     const splitting = (): Promise<Written> =>
       deps.db.transaction(async (tx) => {
-        await limitLockWait(tx, options.lockTimeoutMs);
         const held = await lockFreeRows(
           tx,
           ordered.map((g) => g.id),
@@ -286,7 +285,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
           ),
           held,
         };
-      });
+      }, lockWait);
     try {
       return await attempt();
     } catch (err) {

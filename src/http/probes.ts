@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { timedProbe } from '../application/timed-probe.js';
 
 /** Passes by returning (or resolving); fails by throwing (or rejecting), the error's message being the reason. */
 export type ReadinessCheck = () => unknown;
@@ -37,23 +38,10 @@ async function failingChecks(checks: Record<string, ReadinessCheck>, timeoutMs: 
   return Object.fromEntries(results.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
 }
 
-/** undefined when the check passed, else the reason. */
+/** undefined when the check passed, else the reason ("timed out after N ms" included). */
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`timed out after ${timeoutMs} ms`), timeoutMs)));
-  const ran = (async () => {
-    try {
-      await check();
-      return undefined;
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
-    }
-  })();
-  try {
-    return await Promise.race([ran, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await timedProbe(() => Promise.resolve().then(check), timeoutMs);
+  return result.ok ? undefined : result.error;
 }
 
 function send(res: ServerResponse, status: number, body: object): void {

@@ -1,7 +1,7 @@
 /**
  * The statement that counts views or enrollment clicks: the increments of a whole batch and one aggregate event per
  * distribution, in one statement (atomic on its own). The counters run it in a short transaction that first limits
- * the lock wait (limitLockWait), and, when a row is held by someone else, lock the free rows first (lockFreeRows).
+ * the lock wait (the transaction's lockTimeoutMs), and, when a row is held by someone else, lock the free rows first (lockFreeRows).
  */
 import type { Sql } from './database.js';
 import { writeOutboxRows, type OutboxBatch } from './outbox.js';
@@ -52,14 +52,6 @@ export async function incrementCounters(db: Sql, column: CounterColumn, incremen
     [JSON.stringify(increments.map((i) => ({ tenant_id: i.tenantId, id: i.id, n: i.n }))), events.json],
   );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id, total: Number(r.total) }));
-}
-
-/**
- * Limits how long the rest of the transaction `db` waits for any row lock (`lock_timeout`, transaction-local): a row
- * held longer fails the statement with 55P03 instead of stalling it until the statement timeout.
- */
-export async function limitLockWait(db: Sql, ms: number): Promise<void> {
-  await db.execute(`select set_config('lock_timeout', ?, true)`, [`${ms}ms`]);
 }
 
 /**

@@ -25,8 +25,14 @@ export interface Database extends Sql {
    * error is rethrown as it was). A connection that broke meanwhile is discarded by the pool, not reused. When the
    * COMMIT itself loses the connection, the outcome is unknown: CommitOutcomeUnknownError (its cause the driver's
    * error); a COMMIT refused by the server (e.g. a deferred constraint) rolled back and rethrows as it was.
+   * With `lockTimeoutMs`, no statement of the transaction waits longer than that for a lock (`lock_timeout`, set in
+   * the same round trip as BEGIN): a row held longer fails the statement with 55P03.
    */
-  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Sql) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
+export interface TransactionOptions {
+  lockTimeoutMs?: number;
 }
 
 /** The part of knex's client this needs: its pool and its `?` -> `$n` placeholder rewriting. */
@@ -64,9 +70,10 @@ export function createDatabase(orm: MikroORM): Database {
 
   return {
     execute: (sql, params) => withConnection((connection) => on(connection)(sql, params)),
-    transaction: (work) =>
+    transaction: (work, options = {}) =>
       withConnection(async (connection) => {
-        await connection.query('begin');
+        const lockTimeout = options.lockTimeoutMs === undefined ? '' : `; set local lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`;
+        await connection.query(`begin${lockTimeout}`);
         let result: Awaited<ReturnType<typeof work>>;
         try {
           result = await work({ execute: on(connection) });
