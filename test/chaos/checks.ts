@@ -93,7 +93,7 @@ export async function checkChaosRun(db: pg.Pool, stream: StreamMessage[], worklo
   // --- the effects of commands ---
   const rows = (await db.query<Row>(`select id, tenant_id, slug, course_id, derived_from, title, visibility, version, deleted_at, view_count, enrollment_count, staging_url from distribution`)).rows;
   const events = groupBy([...onStream.values()], (m) => m.subject.split('.').pop()!);
-  const eventsOf = (id: string, type: string) => (events.get(id) ?? []).filter((m) => m.body.type === type);
+  const eventsOf = (id: string, type?: string) => (events.get(id) ?? []).filter((m) => type === undefined || m.body.type === type);
   const caused = new Set<string>();
   for (const page of workload.pages) checkPage(page, rows, eventsOf, caused, breach);
   for (const hot of workload.hot) {
@@ -172,7 +172,7 @@ export async function checkChaosRun(db: pg.Pool, stream: StreamMessage[], worklo
 type Breach = (counter: keyof ChaosCounts, problem: string, by?: number) => void;
 
 /** One page: its row (and its variant's) exists exactly when its create succeeded, with one event per successful step. */
-function checkPage(page: Page, rows: Row[], eventsOf: (id: string, type: string) => StreamMessage[], caused: Set<string>, breach: Breach): void {
+function checkPage(page: Page, rows: Row[], eventsOf: (id: string, type?: string) => StreamMessage[], caused: Set<string>, breach: Breach): void {
   const ok = (kind: StepKind) => page.steps.some((s) => s.kind === kind && s.state === 'ok');
   const unsettled = (kind: StepKind) => page.steps.some((s) => s.kind === kind && s.state === 'failed');
   const own = rows.filter((r) => r.tenant_id === CALLER_TENANT && r.slug === page.slug);
@@ -198,6 +198,8 @@ function checkPage(page: Page, rows: Row[], eventsOf: (id: string, type: string)
     if (found > want) breach('duplicated', `${what}: ${found} × ${type}, expected ${want}`);
   };
   expectOnce(row.id, 'distribution.created', true, page.slug);
+  const possible = new Set(['distribution.created', ...page.steps.flatMap((s) => STEP_EVENT[s.kind] ?? [])]);
+  for (const uncaused of eventsOf(row.id).filter((m) => !possible.has(m.body.type))) breach('duplicated', `${page.slug}: ${uncaused.body.type} that no request caused`);
   for (const step of page.steps) {
     const type = STEP_EVENT[step.kind];
     if (!type || step.state === 'failed') continue;
@@ -223,6 +225,8 @@ function checkPage(page: Page, rows: Row[], eventsOf: (id: string, type: string)
   const child = children[0];
   if (!child) return;
   if (child.derived_from !== row.id) breach('lost', `${variant.mark}: derived from ${child.derived_from}`);
+  const childTypes = new Set(['distribution.created', 'distribution.micro_niche_created', 'distribution.deleted']);
+  for (const uncaused of eventsOf(child.id).filter((m) => !childTypes.has(m.body.type))) breach('duplicated', `${variant.mark}: ${uncaused.body.type} that no request caused`);
   expectOnce(child.id, 'distribution.created', true, variant.mark);
   expectOnce(child.id, 'distribution.micro_niche_created', true, variant.mark);
   if (!unsettled('delete')) expectOnce(child.id, 'distribution.deleted', ok('delete'), `${variant.mark} (cascade)`);

@@ -106,6 +106,18 @@ async function readStream(jsm: JetStreamManager, js: ReturnType<typeof jetstream
   return messages;
 }
 
+async function retrying<T>(what: string, attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${String(err)}`);
+      await sleep(250);
+    }
+  }
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const progress = options.progress ?? (() => undefined);
@@ -130,9 +142,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     runDir,
   );
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    // A new cluster answers JetStream requests only once it has elected its meta leader.
+    const jsm = await retrying('JetStream to answer', () => jetstreamManager(nc, { timeout: 2000 }));
     // CourseFactory owns its stream: created here, replicated like ours on a cluster.
-    await jsm.streams.add({ name: COURSE_STREAM, subjects: ['course.>'], num_replicas: nodes, storage: StorageType.File, retention: RetentionPolicy.Limits });
+    const course = { name: COURSE_STREAM, subjects: ['course.>'], num_replicas: nodes, storage: StorageType.File, retention: RetentionPolicy.Limits };
+    await retrying('the COURSE stream', () => jsm.streams.add(course));
     const js = jetstream(nc, { timeout: 5000 });
     await Promise.all(supervisor.instances.map((instance) => instance.waitServing()));
     progress(`${options.topology} seed ${options.seed}: ${supervisor.instances.length} instances serving`);
