@@ -36,9 +36,14 @@ const print = (report: ChaosReport) => {
   console.log(
     `${report.passed ? 'PASS' : 'FAIL'} ${report.topology} seed ${report.seed} (${report.seconds} s): lost: ${c.lost}, duplicated: ${c.duplicated}, out of order: ${c.out_of_order}, stuck: ${c.stuck}, forged: ${c.forged}, unexpected: ${c.unexpected}`,
   );
-  console.log(`  checked: ${Object.entries(report.findings.checked).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `  checked: ${Object.entries(report.findings.checked)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   for (const problem of report.findings.problems.slice(0, 30)) console.log(`  - ${problem}`);
-  if (!report.passed) console.log(`  replay: npm run chaos -- --seed ${report.seed} --topology ${report.topology} --duration ${values.duration}; ledger and logs: ${report.runDir}`);
+  if (!report.passed)
+    console.log(`  replay: npm run chaos -- --seed ${report.seed} --topology ${report.topology} --duration ${values.duration}; ledger and logs: ${report.runDir}`);
 };
 
 for (let seed = firstSeed; seed < firstSeed + runs; seed++) {

@@ -19,7 +19,14 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { ConsumerSettings } from '../config.js';
 import type { ServiceDeps } from '../application/deps.js';
 import type { Sql } from '../persistence/database.js';
-import { consumedEventTypeOf, createUpstreamMessageHandler, messageIdOfUndecoded, type MessageIdentification, type ProcessOutcome, type UpstreamDelivery } from '../application/upstream-message.js';
+import {
+  consumedEventTypeOf,
+  createUpstreamMessageHandler,
+  messageIdOfUndecoded,
+  type MessageIdentification,
+  type ProcessOutcome,
+  type UpstreamDelivery,
+} from '../application/upstream-message.js';
 import { ServiceFailure } from '../errors.js';
 import { classify, type FailureOutcome } from '../failure-policy.js';
 import { markDeadLetterReplayed, storeDeadLetter, type DeadLetter } from '../persistence/dead-letters.js';

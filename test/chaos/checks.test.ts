@@ -28,10 +28,13 @@ const events = [
   { id: 'evt_2', type: 'distribution.updated', payload: { distribution_id: id, new_values: { title: 'Neu s1-caller0-0' } } },
 ];
 for (const event of events) {
-  await pool.query(
-    `insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, published_at) values ($1, $2, $3, $4, 'chaos', $5, now())`,
-    [event.id, event.type, `${event.type}.${id}`, id, JSON.stringify(event)],
-  );
+  await pool.query(`insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope, published_at) values ($1, $2, $3, $4, 'chaos', $5, now())`, [
+    event.id,
+    event.type,
+    `${event.type}.${id}`,
+    id,
+    JSON.stringify(event),
+  ]);
 }
 
 const page = (): Page => ({
@@ -76,9 +79,13 @@ t.test('when the stream holds an event no outbox row wrote, then forged counts i
 });
 
 t.test('when a distribution exists that no request caused, or a request was answered 500, then they are counted', async (t) => {
-  const findings = await checkChaosRun(pool, [message(1, events[0]!), message(2, events[1]!)], { pages: [], hot: [], courses: [] }, [
-    { kind: 'request', phase: 'workload', worker: 'caller0', tenant: 'chaos', operation: 'update', body: {}, outcome: '500 INTERNAL', at: '' },
-  ], { consumer: 2 });
+  const findings = await checkChaosRun(
+    pool,
+    [message(1, events[0]!), message(2, events[1]!)],
+    { pages: [], hot: [], courses: [] },
+    [{ kind: 'request', phase: 'workload', worker: 'caller0', tenant: 'chaos', operation: 'update', body: {}, outcome: '500 INTERNAL', at: '' }],
+    { consumer: 2 },
+  );
   t.equal(findings.counts.duplicated, 1, findings.problems.join('\n'));
   t.equal(findings.counts.unexpected, 1);
   t.equal(findings.counts.stuck, 2, 'the pending consumer messages');

@@ -59,7 +59,13 @@ const STEP_EVENT: Partial<Record<StepKind, string>> = {
   delete: 'distribution.deleted',
 };
 
-export async function checkChaosRun(db: pg.Pool, stream: StreamMessage[], workload: Workload, ledger: readonly LedgerEntry[], pending: { consumer: number }): Promise<ChaosFindings> {
+export async function checkChaosRun(
+  db: pg.Pool,
+  stream: StreamMessage[],
+  workload: Workload,
+  ledger: readonly LedgerEntry[],
+  pending: { consumer: number },
+): Promise<ChaosFindings> {
   const counts: ChaosCounts = { lost: 0, duplicated: 0, out_of_order: 0, stuck: 0, forged: 0, unexpected: 0 };
   const problems: string[] = [];
   const breach = (counter: keyof ChaosCounts, problem: string, by = 1) => {
@@ -68,7 +74,9 @@ export async function checkChaosRun(db: pg.Pool, stream: StreamMessage[], worklo
   };
 
   // --- the outbox against the stream ---
-  const outbox = (await db.query<{ id: string; event_id: string; subject: string; published_at: Date | null }>(`select id, event_id, subject, published_at from outbox_event order by id`)).rows;
+  const outbox = (
+    await db.query<{ id: string; event_id: string; subject: string; published_at: Date | null }>(`select id, event_id, subject, published_at from outbox_event order by id`)
+  ).rows;
   const parked = Number((await db.query<{ n: string }>(`select count(*) as n from outbox_event where parked_at is not null`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]!.n);
   if (parked > 0) breach('stuck', `${parked} outbox rows parked`, parked);
   const outboxIds = new Set(outbox.map((r) => r.event_id));
@@ -91,7 +99,9 @@ export async function checkChaosRun(db: pg.Pool, stream: StreamMessage[], worklo
   }
 
   // --- the effects of commands ---
-  const rows = (await db.query<Row>(`select id, tenant_id, slug, course_id, derived_from, title, visibility, version, deleted_at, view_count, enrollment_count, staging_url from distribution`)).rows;
+  const rows = (
+    await db.query<Row>(`select id, tenant_id, slug, course_id, derived_from, title, visibility, version, deleted_at, view_count, enrollment_count, staging_url from distribution`)
+  ).rows;
   const events = groupBy([...onStream.values()], (m) => m.subject.split('.').pop()!);
   const eventsOf = (id: string, type?: string) => (events.get(id) ?? []).filter((m) => type === undefined || m.body.type === type);
   const caused = new Set<string>();
@@ -207,7 +217,8 @@ function checkPage(page: Page, rows: Row[], eventsOf: (id: string, type?: string
     expectOnce(row.id, type, step.state === 'ok', `${page.slug} ${step.kind}`, match);
   }
   const expectedVisibility = ok('publish') && !ok('unpublish') ? 'public' : 'private';
-  if (!unsettled('publish') && !unsettled('unpublish') && row.visibility !== expectedVisibility) breach('lost', `${page.slug}: visibility ${row.visibility}, expected ${expectedVisibility}`);
+  if (!unsettled('publish') && !unsettled('unpublish') && row.visibility !== expectedVisibility)
+    breach('lost', `${page.slug}: visibility ${row.visibility}, expected ${expectedVisibility}`);
   if (!unsettled('bump') && row.version !== (ok('bump') ? 'v2' : 'v1')) breach('lost', `${page.slug}: version ${row.version}`);
   if (!unsettled('delete') && (row.deleted_at !== null) !== ok('delete')) breach('lost', `${page.slug}: deleted_at ${String(row.deleted_at)}`);
   if (ok('update') && row.title !== page.steps.find((s) => s.kind === 'update')!.mark) breach('lost', `${page.slug}: title ${row.title}`);

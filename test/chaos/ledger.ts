@@ -58,7 +58,7 @@ export function createLedger(path: string): Ledger {
   return {
     path,
     record(entry) {
-      const stamped = { ...entry, at: new Date().toISOString() } as LedgerEntry;
+      const stamped = { ...entry, at: new Date().toISOString() };
       kept.push(stamped);
       out.write(`${JSON.stringify(stamped)}\n`);
     },

@@ -238,7 +238,9 @@ async function courseFactory(deps: WorkloadDeps, random: Random, until: number, 
     if (script.poison) {
       const msgId = `poison-${courseId}`;
       script.poisonMsgIds.push(msgId);
-      const body = random.chance(0.5) ? `{"type":"course.generation.completed","payload":{"course_id":"${courseId}"` : JSON.stringify(courseEnvelope('course.generation.completed', { course_id: courseId }));
+      const body = random.chance(0.5)
+        ? `{"type":"course.generation.completed","payload":{"course_id":"${courseId}"`
+        : JSON.stringify(courseEnvelope('course.generation.completed', { course_id: courseId }));
       await publishCourse(deps, 'course.generation.completed', courseId, body, msgId, msgId, true);
     } else {
       const payload = generationCompleted(courseId, { title: `Chaos Kurs ${courseId}`, tenant_id: COURSE_TENANT });

@@ -11,9 +11,7 @@ export class Migration20261208100000DeadLetterOnce extends Migration {
       delete from dead_letter later using dead_letter first
       where later.consumer = first.consumer and later.message_id = first.message_id and later.id > first.id
         and later.replayed_at is null and first.replayed_at is null`);
-    this.addSql(
-      `create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null`,
-    );
+    this.addSql(`create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null`);
   }
 
   override down(): void {
