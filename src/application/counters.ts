@@ -16,7 +16,7 @@
  * in a batch `queueTimeoutMs` after it arrived is answered 503 and never counted, so a caller that gave up is not
  * counted later (once in a batch being written, a request is counted or fails with it).
  */
-import type { CtaType, ReferrerCategory } from '../../generated/types.js';
+import type { ClickedCtaType, ReferrerCategory } from '../../generated/types.js';
 import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
 import { buildEnvelope } from '../contracts/envelope.js';
@@ -110,7 +110,7 @@ function draftFor(kind: CounterKind, id: string, count: number, at: string, cate
     case 'clicks':
       return {
         type: 'distribution.enrollment_clicked',
-        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, enrollment_count: count, clicked_at: at, cta_type: category as CtaType },
+        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, enrollment_count: count, clicked_at: at, cta_type: category as ClickedCtaType },
       };
   }
 }
