@@ -4,8 +4,10 @@
  * only after it commits, so an acknowledged view is a counted view; a failed batch fails every request in it, and
  * none of them is counted.
  *
- * Each distribution gets one aggregate event per flush carrying its new total (never one per click); its
- * referrer_category / cta_type is the most frequent one in that flush. No PII is stored or emitted: only counts.
+ * The same statement records what it counted per distribution and category as pending announcement
+ * (counter_pending); counter-announcer.ts turns that into at most one event per distribution and category per
+ * window (COUNTER_EVENT_WINDOW_MS), so the hot path writes no event and wakes no relay. No PII is stored or
+ * emitted: only counts.
  *
  * Counters do not pass through the distribution mailbox: an increment commutes with every other command, is
  * applied in SQL (`count = count + n`) and leaves row_version alone, so it never conflicts with an editor.
@@ -16,17 +18,13 @@
  * in a batch `queueTimeoutMs` after it arrived is answered 503 and never counted, so a caller that gave up is not
  * counted later (once in a batch being written, a request is counted or fails with it).
  */
-import type { ClickedCtaType, ReferrerCategory } from '../../generated/types.js';
-import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
-import { buildEnvelope } from '../contracts/envelope.js';
-import { incrementCounters, lockFreeRows, type CounterColumn, type CounterTotal } from '../persistence/counter-increments.js';
+import { incrementCounters, lockFreeRows, type CounterIncrement, type CounterKind, type CounterTotal } from '../persistence/counter-increments.js';
 import { classify } from '../failure-policy.js';
-import { toOutboxBatch } from '../persistence/outbox.js';
 import type { Sql } from '../persistence/database.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
-export type CounterKind = 'views' | 'clicks';
+export type { CounterKind };
 
 export interface CounterOptions {
   kind: CounterKind;
@@ -70,8 +68,6 @@ export interface CounterStatus {
 interface Pending {
   tenantId: string;
   id: string;
-  correlationId: string;
-  commandId: string;
   category: string;
   /** performance.now() past which it is not put in a batch any more (answered 503). */
   deadline: number;
@@ -85,12 +81,6 @@ interface Group {
   items: Pending[];
 }
 
-/** The column counted, which is also the name of the total in the event's payload. */
-const COLUMN: Record<CounterKind, CounterColumn> = { views: 'view_count', clicks: 'enrollment_count' };
-
-/** Stands in for the slug until the statement fills in the row's own (a valid slug, so the draft validates). */
-const SLUG_PLACEHOLDER = 'pending';
-
 const LOCK_NOT_AVAILABLE = '55P03';
 const isLockTimeout = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE;
 
@@ -100,36 +90,13 @@ interface Written {
   held: Set<string>;
 }
 
-function draftFor(kind: CounterKind, id: string, count: number, at: string, category: string): EventDraft {
-  switch (kind) {
-    case 'views':
-      return {
-        type: 'distribution.viewed',
-        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, view_count: count, viewed_at: at, referrer_category: category as ReferrerCategory },
-      };
-    case 'clicks':
-      return {
-        type: 'distribution.enrollment_clicked',
-        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, enrollment_count: count, clicked_at: at, cta_type: category as ClickedCtaType },
-      };
-  }
-}
-
-/**
- * An aggregate event has one correlation and causation: the request's own when the event stands for one request
- * (or for requests that all share a correlation id), else the flush's.
- */
-function eventLineage(items: readonly Pending[], batch: { correlationId: string; commandId: string }): { correlationId: string; causationId: string } {
-  const [first] = items;
-  const correlationId = first && items.every((i) => i.correlationId === first.correlationId) ? first.correlationId : batch.correlationId;
-  const causationId = first && items.length === 1 ? first.commandId : batch.commandId;
-  return { correlationId, causationId };
-}
-
-function mostFrequent(items: readonly Pending[]): string {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
-  return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+/** The increments of groups: one per distribution and category, in the groups' order. */
+function incrementsOf(groups: readonly Group[]): CounterIncrement[] {
+  return groups.flatMap((g) => {
+    const byCategory = new Map<string, number>();
+    for (const item of g.items) byCategory.set(item.category, (byCategory.get(item.category) ?? 0) + 1);
+    return [...byCategory].map(([category, n]) => ({ tenantId: g.tenantId, id: g.id, category, n }));
+  });
 }
 
 /** A counter of one kind; flushes run on `deps.db`, each in a short transaction of its own (incrementCounters). */
@@ -238,38 +205,13 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   }
 
   /**
-   * Counts the groups in one transaction that waits at most lockTimeoutMs for a row. When a row is held longer,
+   * Counts the groups (and records them as pending announcement) in one transaction that waits at most lockTimeoutMs for a row. When a row is held longer,
    * a second transaction locks the free rows without waiting and counts only those: the held ones are reported.
    * Two instances flushing the same rows can still meet a serialization failure: one quick retry.
    */
   async function write(ordered: readonly Group[]): Promise<Written> {
-    const now = deps.now().toISOString();
-    const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
-    // Each group's event is built and validated here with every field final except the two only the database
-    // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
-    const envelopes = new Map(
-      ordered.map((g) => [
-        g,
-        buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
-          eventId: deps.newId('evt'),
-          timestamp: now,
-          tenantId: g.tenantId,
-          ...eventLineage(g.items, batchIds),
-        }),
-      ]),
-    );
-    const count = (tx: Sql, groups: readonly Group[]) =>
-      groups.length === 0
-        ? Promise.resolve([])
-        : incrementCounters(
-            tx,
-            COLUMN[options.kind],
-            groups.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length })),
-            toOutboxBatch(
-              deps.validator,
-              groups.map((g) => envelopes.get(g)!),
-            ),
-          );
+    const countedAt = deps.now().toISOString();
+    const count = (tx: Sql, groups: readonly Group[]) => (groups.length === 0 ? Promise.resolve([]) : incrementCounters(tx, options.kind, incrementsOf(groups), countedAt));
     const lockWait = { lockTimeoutMs: options.lockTimeoutMs };
     const attempt = (): Promise<Written> => deps.db.transaction(async (tx) => ({ counted: await count(tx, ordered), held: new Set<string>() }), lockWait);
     const splitting = (): Promise<Written> =>
@@ -303,7 +245,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       }
       return new Promise<number>((resolve, reject) => {
         const deadline = performance.now() + options.queueTimeoutMs;
-        queue.push({ tenantId: context.tenantId, id, correlationId: context.correlationId, commandId: context.commandId, category, deadline, resolve, reject });
+        queue.push({ tenantId: context.tenantId, id, category, deadline, resolve, reject });
         expiryTimer ??= setTimeout(expire, options.queueTimeoutMs);
         schedule();
       });
