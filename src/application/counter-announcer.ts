@@ -22,6 +22,7 @@ import type { CounterKind } from '../persistence/counter-increments.js';
 import type { Sql } from '../persistence/database.js';
 import { appendToOutbox } from '../persistence/outbox.js';
 import type { ServiceDeps } from './deps.js';
+import type { EventEnvelope } from '../../generated/types.js';
 
 export interface CounterAnnouncerOptions {
   /** COUNTER_EVENT_WINDOW_MS. */
@@ -57,15 +58,7 @@ export function createCounterAnnouncer(deps: ServiceDeps, options: CounterAnnoun
       async (tx: Sql) => {
         const ids = await lockDueDistributions(tx, kind, windowMs, options.batchSize);
         if (ids.length === 0) return { distributions: 0, events: 0 };
-        const taken = await takePendingCounts(tx, kind, ids);
-        const now = deps.now().toISOString();
-        const correlationId = deps.newId('corr');
-        const envelopes = [...groupByDistribution(taken).values()].flatMap((counts) => {
-          const [first] = counts;
-          if (!first) return [];
-          const drafts = announcementDrafts(kind, { id: first.distributionId, slug: first.slug, total: first.total }, counts);
-          return drafts.map((draft) => buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: first.tenantId, correlationId, causationId: null }));
-        });
+        const envelopes = await takeAnnouncements(deps, tx, [kind], ids);
         await appendToOutbox(tx, deps.validator, envelopes);
         return { distributions: ids.length, events: envelopes.length };
       },
@@ -110,6 +103,27 @@ export function createCounterAnnouncer(deps: ServiceDeps, options: CounterAnnoun
     },
     announce: (announceOptions = {}) => announceAll(announceOptions.all ? 0 : options.windowMs),
   };
+}
+
+/**
+ * Takes the pending counts of `kinds` of the distributions `ids`, whose rows `tx` must hold locked, and returns their
+ * announcements as envelopes for the outbox of `tx` (one new correlation id for all, no causation). Also used by a
+ * delete, so the views counted before it are announced before its distribution.deleted.
+ */
+export async function takeAnnouncements(deps: ServiceDeps, tx: Sql, kinds: readonly CounterKind[], ids: readonly string[]): Promise<EventEnvelope[]> {
+  const now = deps.now().toISOString();
+  const correlationId = deps.newId('corr');
+  const envelopes: EventEnvelope[] = [];
+  for (const kind of kinds) {
+    for (const counts of groupByDistribution(await takePendingCounts(tx, kind, ids)).values()) {
+      const [first] = counts;
+      if (!first) continue;
+      for (const draft of announcementDrafts(kind, { id: first.distributionId, slug: first.slug, total: first.total }, counts)) {
+        envelopes.push(buildEnvelope(draft, { eventId: deps.newId('evt'), timestamp: now, tenantId: first.tenantId, correlationId, causationId: null }));
+      }
+    }
+  }
+  return envelopes;
 }
 
 function groupByDistribution(taken: readonly TakenCount[]): Map<string, TakenCount[]> {

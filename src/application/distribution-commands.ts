@@ -33,6 +33,8 @@ import { ServiceFailure } from '../errors.js';
 import { findAnyById, findLiveById, findLiveVariants, lockDistribution, updateDistribution, type LoadedDistribution } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
+import { takeAnnouncements } from './counter-announcer.js';
+import { appendToOutbox } from '../persistence/outbox.js';
 import { recordEvents } from './record-events.js';
 import { runCommand } from './run-command.js';
 import { insertWithSlug, type SlugRequest } from './slugs.js';
@@ -189,6 +191,9 @@ export function deleteOne(deps: ServiceDeps, context: RequestContext, request: D
       const applied = await applyDecision(tx, target, command, now, { deletedBy: request.deleted_by });
       events.push(...applied.events);
     }
+    // Views and clicks counted before the delete are announced before its distribution.deleted (the rows are locked now).
+    const deletedIds = [parent.state.id, ...variants.map((v) => v.state.id)];
+    await appendToOutbox(tx, deps.validator, await takeAnnouncements(deps, tx, ['views', 'clicks'], deletedIds));
     await recordEvents(deps, tx, { ...context, timestamp: now }, events);
     return { deleted_ids: [parent.state.id, ...variants.map((v) => v.state.id)], deleted_at: now };
   });

@@ -115,7 +115,11 @@ t.test('when views keep coming over several windows, then each referrer gets at 
     for (let i = 1; i < times.length; i++) t.ok(times[i]! - times[i - 1]! >= WINDOW_MS - 50, `${category}: events ${times[i]! - times[i - 1]!} ms apart`);
   }
   const totals = events.map((e) => e.total);
-  t.strictSame(totals, [...totals].sort((a, b) => a - b), 'monotone');
+  t.strictSame(
+    totals,
+    [...totals].sort((a, b) => a - b),
+    'monotone',
+  );
   t.ok(events.length < sent / 2, `far fewer events (${events.length}) than views (${sent})`);
 });
 
@@ -159,4 +163,18 @@ t.test('when the service stops, then the open window is announced before it ends
   t.strictSame(attribution(await announced(slow, id, 'distribution.enrollment_clicked')), { inline_link: 1 });
   const published = await slow.db.query(`select count(*)::int as n from outbox_event where aggregate_id = $1 and published_at is null`, [id]);
   t.equal(published.rows[0]?.n, 0, 'and published by the relay before the stop returned');
+});
+
+t.test('when a distribution is deleted before its window ends, then its views are announced before its distribution.deleted', async (t) => {
+  const slow = await startTestApp(t, { env: { COUNTER_EVENT_WINDOW_MS: '600000' } });
+  const tenant = newTenant();
+  const { id } = await create(slow, tenant);
+  await Promise.all(['social', 'social', 'direct'].map((referrer_category) => slow.call(tenant, 'log_view', { id, referrer_category })));
+  t.equal((await slow.call(tenant, 'delete', { id, deleted_by: 'user_1' })).status, 200);
+  const types = await slow.db.query<{ event_type: string }>(`select event_type from outbox_event where aggregate_id = $1 order by id`, [id]);
+  t.strictSame(
+    types.rows.map((r) => r.event_type),
+    ['distribution.created', 'distribution.viewed', 'distribution.viewed', 'distribution.deleted'],
+  );
+  t.strictSame(attribution(await announced(slow, id, 'distribution.viewed')), { social: 2, direct: 1 });
 });

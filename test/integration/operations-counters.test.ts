@@ -8,7 +8,17 @@
 import t from 'tap';
 import { startOperationsApp } from '../helpers/operations-app.js';
 
-const { call, validator, newTenant, outboxOf: allOutboxOf, distributionRow, create, assertOk, assertFailure, assertEnvelope } = await startOperationsApp(t, {
+const {
+  call,
+  validator,
+  newTenant,
+  outboxOf: allOutboxOf,
+  distributionRow,
+  create,
+  assertOk,
+  assertFailure,
+  assertEnvelope,
+} = await startOperationsApp(t, {
   env: { COUNTER_EVENT_WINDOW_MS: '50' },
 });
 
@@ -19,7 +29,8 @@ async function outboxOf(id: string) {
   for (;;) {
     const outbox = await allOutboxOf(id);
     const last = (type: string, field: string) => outbox.filter((r) => r.event_type === type).at(-1)?.envelope.payload[field] ?? 0;
-    const done = last('distribution.viewed', 'view_count') === (row?.view_count ?? 0) && last('distribution.enrollment_clicked', 'enrollment_count') === (row?.enrollment_count ?? 0);
+    const done =
+      last('distribution.viewed', 'view_count') === (row?.view_count ?? 0) && last('distribution.enrollment_clicked', 'enrollment_count') === (row?.enrollment_count ?? 0);
     if (done || Date.now() > deadline) return outbox;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
