@@ -12,7 +12,7 @@
  */
 import type { Sql } from '../persistence/database.js';
 import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
-import { distributionForCourse, stagingCommand } from '../domain/course-events.js';
+import { distributionForCourse, stagingCommand, withDeployment } from '../domain/course-events.js';
 import { createDistribution, decide, evolve, type Creation } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
@@ -51,11 +51,9 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
       const now = deps.now().toISOString();
       const id = deps.newId('dist');
       const build = (slug: string): Creation => {
-        const created = createDistribution(distributionForCourse(course, { id, slug }), now);
-        if (!staging) return created;
-        const applied = decide(created.state, stagingCommand({ staging_url: staging.stagingUrl, deployed_at: staging.deployedAt }), now);
-        if (!applied.ok) throw ServiceFailure.from(applied.rejection);
-        return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
+        const created = withDeployment(createDistribution(distributionForCourse(course, { id, slug }), now), staging, now);
+        if (!created.ok) throw ServiceFailure.from(created.rejection);
+        return created;
       };
       const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
       await insertWithSlug(deps, tx, lineage(deps, message, course.tenant_id, now), slugs, build);
