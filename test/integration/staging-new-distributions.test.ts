@@ -105,7 +105,7 @@ t.test('when a course is generated after its deployment, then its root distribut
   const row = (await db.query(`select id, staging_url from distribution where course_id = $1`, ['course_root_1'])).rows[0];
   t.equal(row?.staging_url, url);
   t.strictSame(
-    (await eventsOf(row.id)).map((e) => e.type),
+    (await eventsOf(row!.id)).map((e) => e.type),
     ['distribution.created', 'distribution.updated'],
   );
 });

@@ -5,6 +5,7 @@ import { Migration20261201100000OutboxOrder } from './Migration20261201100000Out
 import { Migration20261201110000DeadLetterRetention } from './Migration20261201110000DeadLetterRetention.js';
 import { Migration20261201120000OutboxParked } from './Migration20261201120000OutboxParked.js';
 import { Migration20261208100000CounterPending } from './Migration20261208100000CounterPending.js';
+import { Migration20261208110000CourseGeneration } from './Migration20261208110000CourseGeneration.js';
 
 /** Every migration, in order. Listed here (not globbed from disk) so tsx, dist and bundles all find them. */
 export const migrationsList = [
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261201110000DeadLetterRetention', class: Migration20261201110000DeadLetterRetention },
   { name: 'Migration20261201120000OutboxParked', class: Migration20261201120000OutboxParked },
   { name: 'Migration20261208100000CounterPending', class: Migration20261208100000CounterPending },
+  { name: 'Migration20261208110000CourseGeneration', class: Migration20261208110000CourseGeneration },
 ];
