@@ -42,10 +42,11 @@ export async function lockCourseAndFindStaging(db: Sql, courseId: string): Promi
 
 /** The same for the course of a distribution (a variant's parent), found by id: lock taken in the statement that reads the course id. */
 export async function lockCourseOfAndFindStaging(db: Sql, tenantId: string, distributionId: string): Promise<CourseStaging | null> {
-  const [row] = await db.execute<{ course_id: string }>(
-    `select course_id, ${TEXT_KEY_LOCK_SQL.replace('?', `? || course_id`)} from distribution where id = ? and tenant_id = ?`,
-    [COURSE_LOCK_PREFIX, distributionId, tenantId],
-  );
+  const [row] = await db.execute<{ course_id: string }>(`select course_id, ${TEXT_KEY_LOCK_SQL.replace('?', `? || course_id`)} from distribution where id = ? and tenant_id = ?`, [
+    COURSE_LOCK_PREFIX,
+    distributionId,
+    tenantId,
+  ]);
   return row ? findCourseStaging(db, row.course_id) : null;
 }
 

@@ -12,7 +12,16 @@ import { migrationsList } from './migrations/index.js';
 import { MIGRATION_LOCK_KEY } from './advisory-locks.js';
 
 export type { EntityManager };
-export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity, ProcessedMessageEntity, DeadLetterEntity, CourseStagingEntity, CounterPendingEntity, CourseGenerationEntity];
+export const entities = [
+  DistributionEntity,
+  OutboxEventEntity,
+  IdempotencyRecordEntity,
+  ProcessedMessageEntity,
+  DeadLetterEntity,
+  CourseStagingEntity,
+  CounterPendingEntity,
+  CourseGenerationEntity,
+];
 
 export async function createOrm(config: Pick<Config, 'databaseUrl' | 'db'>): Promise<MikroORM> {
   return MikroORM.init({
