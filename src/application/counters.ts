@@ -205,15 +205,18 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   }
 
   /**
-   * Counts the groups (and records them as pending announcement) in one transaction that waits at most lockTimeoutMs for a row. When a row is held longer,
+   * Counts the groups (and records them as pending announcement) in one statement, its own transaction, that waits at most lockTimeoutMs for a row. When a row is held longer,
    * a second transaction locks the free rows without waiting and counts only those: the held ones are reported.
    * Two instances flushing the same rows can still meet a serialization failure: one quick retry.
    */
   async function write(ordered: readonly Group[]): Promise<Written> {
     const countedAt = deps.now().toISOString();
-    const count = (tx: Sql, groups: readonly Group[]) => (groups.length === 0 ? Promise.resolve([]) : incrementCounters(tx, options.kind, incrementsOf(groups), countedAt));
     const lockWait = { lockTimeoutMs: options.lockTimeoutMs };
-    const attempt = (): Promise<Written> => deps.db.transaction(async (tx) => ({ counted: await count(tx, ordered), held: new Set<string>() }), lockWait);
+    const count = (tx: Sql, groups: readonly Group[]) =>
+      groups.length === 0 ? Promise.resolve([]) : incrementCounters(tx, options.kind, incrementsOf(groups), countedAt, lockWait);
+    // The common case is one statement, its own transaction: one round trip to the database per batch.
+    const autocommit: Sql = { execute: (sql, params) => deps.db.statement(sql, params) };
+    const attempt = async (): Promise<Written> => ({ counted: await count(autocommit, ordered), held: new Set<string>() });
     const splitting = (): Promise<Written> =>
       deps.db.transaction(async (tx) => {
         const held = await lockFreeRows(

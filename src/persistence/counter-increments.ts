@@ -39,16 +39,28 @@ export interface CounterTotal {
  * commutes with every command.
  *
  * @param countedAt - The service's time of the batch: the announced events' viewed_at / clicked_at.
+ * @param options.lockTimeoutMs - The longest wait for a row lock (55P03 past it), set by the statement itself, so it
+ *   may run as its own transaction (Database.statement: one round trip).
  */
-export async function incrementCounters(db: Sql, kind: CounterKind, increments: readonly CounterIncrement[], countedAt: string): Promise<CounterTotal[]> {
+export async function incrementCounters(
+  db: Sql,
+  kind: CounterKind,
+  increments: readonly CounterIncrement[],
+  countedAt: string,
+  options: { lockTimeoutMs?: number } = {},
+): Promise<CounterTotal[]> {
   const column = COUNTER_COLUMN[kind];
   const rows = await db.execute<{ id: string; tenant_id: string; total: string | number }>(
-    `with v as (
+    `with cfg as (
+       -- lock_timeout for this transaction (when the statement is its own, autocommit): set before any row is locked,
+       -- since no row reaches the lock of 'locked' before the join with this one row.
+       select set_config('lock_timeout', coalesce(?, current_setting('lock_timeout')), true) as lock_timeout
+     ), v as (
        select * from jsonb_to_recordset(?::jsonb) as v(tenant_id text, id text, category text, n bigint)
      ), per as (
        select tenant_id, id, sum(n) as n from v group by tenant_id, id
      ), locked as (
-       select d.id from distribution d join per on d.tenant_id = per.tenant_id and d.id = per.id
+       select d.id from cfg, distribution d join per on d.tenant_id = per.tenant_id and d.id = per.id
         where d.deleted_at is null order by d.id for update of d
      ), updated as (
        update distribution d set ${column} = d.${column} + per.n
@@ -63,7 +75,12 @@ export async function incrementCounters(db: Sql, kind: CounterKind, increments: 
        on conflict (distribution_id, kind, category) do update set n = counter_pending.n + excluded.n, last_at = excluded.last_at
      )
      select id, tenant_id, total from updated`,
-    [JSON.stringify(increments.map((i) => ({ tenant_id: i.tenantId, id: i.id, category: i.category, n: i.n }))), kind, countedAt],
+    [
+      options.lockTimeoutMs === undefined ? null : String(Math.max(1, Math.floor(options.lockTimeoutMs))),
+      JSON.stringify(increments.map((i) => ({ tenant_id: i.tenantId, id: i.id, category: i.category, n: i.n }))),
+      kind,
+      countedAt,
+    ],
   );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id, total: Number(r.total) }));
 }
