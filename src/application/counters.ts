@@ -154,7 +154,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
         itemsBeingWritten -= batch.length;
-        if (queue.length > 0) schedule();
+        // What queued up while a batch was being written has had its company: it goes at once (group commit).
+        if (queue.length > 0) pump();
       });
       active.add(running);
     }
