@@ -31,7 +31,10 @@ export interface CounterOptions {
   /** How long a lone request waits for company before its batch is flushed. Under load batches form by themselves. */
   flushIntervalMs: number;
   maxBatch: number;
-  /** Flushes in progress at once. Batches lock their rows in id order, so concurrent flushes cannot deadlock. */
+  /**
+   * Flushes in progress at once, each over its own partition of the distributions (partitionOf), so they do not
+   * wait for each other's rows. Batches lock their rows in id order, so concurrent flushes cannot deadlock anyway.
+   */
   maxConcurrentFlushes: number;
   /** Views/clicks taken and not yet answered, at most; past it add() refuses with OVERLOADED. */
   maxQueued: number;
@@ -68,6 +71,8 @@ export interface CounterStatus {
 interface Pending {
   tenantId: string;
   id: string;
+  /** Which of the maxConcurrentFlushes partitions of distributions it belongs to (partitionOf). */
+  partition: number;
   category: string;
   /** performance.now() past which it is not put in a batch any more (answered 503). */
   deadline: number;
@@ -90,6 +95,17 @@ interface Written {
   held: Set<string>;
 }
 
+/**
+ * Distributions are split into `partitions` by their id, and concurrent flushes take batches of different
+ * partitions: their rows are disjoint, so they never wait for each other's row locks and really run at once (two
+ * batches over the same hot rows would just queue behind each other's locks).
+ */
+function partitionOf(id: string, partitions: number): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) | 0;
+  return Math.abs(hash) % partitions;
+}
+
 /** The increments of groups: one per distribution and category, in the groups' order. */
 function incrementsOf(groups: readonly Group[]): CounterIncrement[] {
   return groups.flatMap((g) => {
@@ -106,6 +122,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   let timer: NodeJS.Timeout | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
+  /** Partitions with a batch being written: at most one batch per partition at a time. */
+  const busy = new Set<number>();
   /** Waits of split-off requests before they are queued again. */
   const waits = new Set<Promise<void>>();
   /** Items in the batches of `active`. */
@@ -143,16 +161,23 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     clearTimeout(timer);
     timer = undefined;
     expire();
-    while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
-      const taken = queue.slice(0, options.maxBatch);
-      queue = queue.slice(taken.length);
+    while (active.size < options.maxConcurrentFlushes) {
+      // The oldest request whose partition is not being written decides the partition of the next batch.
+      const lead = queue.find((item) => !busy.has(item.partition));
+      if (!lead) break;
+      const taken: Pending[] = [];
+      const rest: Pending[] = [];
+      for (const item of queue) (item.partition === lead.partition && taken.length < options.maxBatch ? taken : rest).push(item);
+      queue = rest;
       // Split-off requests rejoin at the front, so one past its deadline may sit behind a live one.
       const now = performance.now();
       const batch = taken.filter((item) => !expired(item, now) || void giveUp(item));
       if (batch.length === 0) continue;
       itemsBeingWritten += batch.length;
+      busy.add(lead.partition);
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
+        busy.delete(lead.partition);
         itemsBeingWritten -= batch.length;
         // What queued up while a batch was being written has had its company: it goes at once (group commit).
         if (queue.length > 0) pump();
@@ -249,7 +274,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       }
       return new Promise<number>((resolve, reject) => {
         const deadline = performance.now() + options.queueTimeoutMs;
-        queue.push({ tenantId: context.tenantId, id, category, deadline, resolve, reject });
+        queue.push({ tenantId: context.tenantId, id, partition: partitionOf(id, options.maxConcurrentFlushes), category, deadline, resolve, reject });
         expiryTimer ??= setTimeout(expire, options.queueTimeoutMs);
         schedule();
       });
