@@ -725,7 +725,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/distribution.enrollment_clicked.schema.json",
     "title": "DistributionEnrollmentClickedEvent",
-    "description": "An enrollment call to action on a landing page was clicked (conversion tracking, no PII). Subject: distribution.enrollment_clicked.<distribution_id>.",
+    "description": "Enrollment call-to-action clicks (conversion tracking, no PII), aggregated: at most one event per distribution and cta_type per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the clicks of the later event's cta_type (unknown when the caller did not say). meta.causation_id is null (many requests). Subject: distribution.enrollment_clicked.<distribution_id>.",
     "type": "object",
     "allOf": [
       {
@@ -765,11 +765,12 @@ export const schemaDocuments = [
             "$ref": "common.schema.json#/$defs/Slug"
           },
           "enrollment_count": {
-            "description": "The distribution's new running total of enrollment clicks.",
+            "description": "The distribution's running total of enrollment clicks after this event's clicks.",
             "type": "integer",
             "minimum": 0
           },
           "clicked_at": {
+            "description": "When the last click of this cta_type in the window was counted.",
             "$ref": "common.schema.json#/$defs/Timestamp"
           },
           "cta_type": {
@@ -1155,7 +1156,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/distribution.viewed.schema.json",
     "title": "DistributionViewedEvent",
-    "description": "Landing-page views, aggregated: one event per distribution per flush, carrying the new running total. No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.",
+    "description": "Landing-page views, aggregated: at most one event per distribution and referrer_category per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the views of the later event's referrer_category. meta.causation_id is null (many requests). No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.",
     "type": "object",
     "allOf": [
       {
@@ -1195,12 +1196,12 @@ export const schemaDocuments = [
             "$ref": "common.schema.json#/$defs/Slug"
           },
           "view_count": {
-            "description": "The distribution's new running total of views (not the number of views in this flush).",
+            "description": "The distribution's running total of views after this event's views (not the number of views of this event: that is the difference to the previous event's total).",
             "type": "integer",
             "minimum": 0
           },
           "viewed_at": {
-            "description": "When the last view counted in this flush happened.",
+            "description": "When the last view of this referrer_category in the window was counted.",
             "$ref": "common.schema.json#/$defs/Timestamp"
           },
           "referrer_category": {

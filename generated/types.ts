@@ -79,7 +79,7 @@ export type DistributionDeletedEvent = EventEnvelope & {
  */
 export type ActorId = string;
 /**
- * An enrollment call to action on a landing page was clicked (conversion tracking, no PII). Subject: distribution.enrollment_clicked.<distribution_id>.
+ * Enrollment call-to-action clicks (conversion tracking, no PII), aggregated: at most one event per distribution and cta_type per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the clicks of the later event's cta_type (unknown when the caller did not say). meta.causation_id is null (many requests). Subject: distribution.enrollment_clicked.<distribution_id>.
  */
 export type DistributionEnrollmentClickedEvent = EventEnvelope & {
   type: "distribution.enrollment_clicked";
@@ -151,7 +151,7 @@ export type DistributionVersionBumpedEvent = EventEnvelope & {
   payload: DistributionVersionBumpedPayload;
 };
 /**
- * Landing-page views, aggregated: one event per distribution per flush, carrying the new running total. No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.
+ * Landing-page views, aggregated: at most one event per distribution and referrer_category per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the views of the later event's referrer_category. meta.causation_id is null (many requests). No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.
  */
 export type DistributionViewedEvent = EventEnvelope & {
   type: "distribution.viewed";
@@ -336,7 +336,7 @@ export interface DistributionEnrollmentClickedPayload {
   distribution_id: DistributionId;
   slug: Slug;
   /**
-   * The distribution's new running total of enrollment clicks.
+   * The distribution's running total of enrollment clicks after this event's clicks.
    */
   enrollment_count: number;
   clicked_at: Timestamp;
@@ -441,7 +441,7 @@ export interface DistributionViewedPayload {
   distribution_id: DistributionId;
   slug: Slug;
   /**
-   * The distribution's new running total of views (not the number of views in this flush).
+   * The distribution's running total of views after this event's views (not the number of views of this event: that is the difference to the previous event's total).
    */
   view_count: number;
   viewed_at: Timestamp;

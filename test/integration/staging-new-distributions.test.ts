@@ -109,3 +109,12 @@ t.test('when a course is generated after its deployment, then its root distribut
     ['distribution.created', 'distribution.updated'],
   );
 });
+
+t.test("when a deployment's time has microseconds or no fraction, then its events and reads carry it as UTC milliseconds", async (t) => {
+  const created = await call(tenant, 'create', { course_id: 'course_precision_1', title: 'Präzision', language: 'de' });
+  const url = await deploy('course_precision_1', '2026-12-07T11:00:00.123456+01:00');
+  const updated = (await eventsOf(created.body.id)).at(-1);
+  t.equal(updated.type, 'distribution.updated');
+  t.strictSame(updated.payload.new_values, { staging_url: url, staging_deployed_at: '2026-12-07T10:00:00.123Z' });
+  t.equal((await call(tenant, 'get', { id: created.body.id })).body.staging_deployed_at, '2026-12-07T10:00:00.123Z', 'the same as a read returns');
+});
