@@ -18,9 +18,9 @@ import { createDistribution, decide, evolve, type Creation } from '../domain/dis
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { courseLockKey } from '../persistence/advisory-locks.js';
-import { findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
+import { recordCourseStaging } from '../persistence/course-staging.js';
 import { findLiveByCourse, findLiveRoots, updateDistribution } from '../persistence/distribution-repository.js';
-import { recordCourseGeneration } from '../persistence/course-generation.js';
+import { recordGenerationAndFindContext } from '../persistence/course-generation.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
 import { recordEvents, type EventLineage } from './record-events.js';
@@ -59,8 +59,7 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
  * if any); a live root and a later completed_at than recorded -> bump each live root's version; else no-op.
  */
 export async function applyGenerationCompleted(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, course: CourseGenerationCompletedPayload): Promise<UpstreamOutcome> {
-  const { regenerated } = await recordCourseGeneration(tx, course.course_id, course.completed_at);
-  const { hasLiveRoot, staging } = await findCourseContext(tx, course.tenant_id, course.course_id);
+  const { regenerated, hasLiveRoot, staging } = await recordGenerationAndFindContext(tx, course.tenant_id, course.course_id, course.completed_at);
   const now = deps.now().toISOString();
   if (hasLiveRoot) {
     if (!regenerated) return 'no-op';
