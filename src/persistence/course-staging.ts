@@ -1,6 +1,5 @@
 /** The latest staging deployment per course (CourseFactory's course ids are global, not per tenant). */
 import type { Sql } from './database.js';
-import { COURSE_LOCK_PREFIX, TEXT_KEY_LOCK_SQL, courseLockKey } from './advisory-locks.js';
 
 export interface CourseStaging {
   stagingUrl: string;
@@ -18,27 +17,28 @@ export async function recordCourseStaging(db: Sql, courseId: string, staging: Co
 }
 
 /**
- * Takes the course's lock (courseLockKey) for the rest of the transaction, then reads its latest deployment: two
- * statements, so the read sees a deployment that committed while this transaction waited for the lock. A deployment
- * being consumed holds the lock from its claim to its commit, so a new distribution either sees it here or is seen
- * by it (it updates every live distribution of the course it finds after the claim).
+ * Takes the course's lock (courseLockKey) for the rest of the transaction, then reads its latest deployment, in one
+ * round trip (the function course_staging_after_lock, whose read sees a deployment that committed while this
+ * transaction waited for the lock). A deployment being consumed holds the lock from its claim to its commit, so a
+ * new distribution either sees it here or is seen by it (it updates every live distribution of the course it finds
+ * after the claim).
  */
 export async function lockCourseAndFindStaging(db: Sql, courseId: string): Promise<CourseStaging | null> {
-  await db.execute(`select ${TEXT_KEY_LOCK_SQL}`, [courseLockKey(courseId)]);
-  return findCourseStaging(db, courseId);
+  return stagingOf(await db.execute<StagingRow>(`select * from course_staging_after_lock(?)`, [courseId]));
 }
 
-/** The same for the course of a distribution (a variant's parent), found by id: lock taken in the statement that reads the course id. */
+/** The same for the course of a distribution (a variant's parent), found by id; nothing when there is no such distribution. */
 export async function lockCourseOfAndFindStaging(db: Sql, tenantId: string, distributionId: string): Promise<CourseStaging | null> {
-  const [row] = await db.execute<{ course_id: string }>(`select course_id, ${TEXT_KEY_LOCK_SQL.replace('?', `? || course_id`)} from distribution where id = ? and tenant_id = ?`, [
-    COURSE_LOCK_PREFIX,
-    distributionId,
-    tenantId,
-  ]);
-  return row ? findCourseStaging(db, row.course_id) : null;
+  return stagingOf(
+    await db.execute<StagingRow>(`select * from course_staging_after_lock((select course_id from distribution where id = ? and tenant_id = ?))`, [distributionId, tenantId]),
+  );
 }
 
-async function findCourseStaging(db: Sql, courseId: string): Promise<CourseStaging | null> {
-  const [row] = await db.execute<{ staging_url: string; deployed_at: string | Date }>(`select staging_url, deployed_at from course_staging where course_id = ?`, [courseId]);
+interface StagingRow {
+  staging_url: string;
+  deployed_at: string | Date;
+}
+
+function stagingOf([row]: StagingRow[]): CourseStaging | null {
   return row ? { stagingUrl: row.staging_url, deployedAt: new Date(row.deployed_at).toISOString() } : null;
 }

@@ -5,6 +5,8 @@
  * fields. Concurrent creates and deployments of one course never miss each other (the course lock).
  */
 import t from 'tap';
+import pg from 'pg';
+import { courseLockKey } from '../../src/persistence/advisory-locks.js';
 import { createContractValidator } from '../../src/contracts/index.js';
 import type { ProcessOutcome } from '../../src/messaging/upstream-consumer.js';
 import { startTestApp } from '../helpers/app.js';
@@ -117,4 +119,19 @@ t.test("when a deployment's time has microseconds or no fraction, then its event
   t.equal(updated.type, 'distribution.updated');
   t.strictSame(updated.payload.new_values, { staging_url: url, staging_deployed_at: '2026-12-07T10:00:00.123Z' });
   t.equal((await call(tenant, 'get', { id: created.body.id })).body.staging_deployed_at, '2026-12-07T10:00:00.123Z', 'the same as a read returns');
+});
+
+t.test("when a create holds its course's lock, then it is the very lock a consumed deployment of that course takes", async (t) => {
+  const creating = new pg.Client({ connectionString: db.url });
+  const deploying = new pg.Client({ connectionString: db.url });
+  await Promise.all([creating.connect(), deploying.connect()]);
+  t.teardown(() => Promise.all([creating.end(), deploying.end()]));
+  await creating.query('begin');
+  await creating.query(`select * from course_staging_after_lock('course_lock_1')`);
+  await deploying.query('begin');
+  const tried = await deploying.query(`select pg_try_advisory_xact_lock(hashtextextended($1, 7262002)) as free`, [courseLockKey('course_lock_1')]);
+  t.equal(tried.rows[0]?.free, false, 'the key claimMessage serialises on is held');
+  await creating.query('rollback');
+  t.equal((await deploying.query(`select pg_try_advisory_xact_lock(hashtextextended($1, 7262002)) as free`, [courseLockKey('course_lock_1')])).rows[0]?.free, true);
+  await deploying.query('rollback');
 });

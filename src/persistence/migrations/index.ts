@@ -6,6 +6,7 @@ import { Migration20261201110000DeadLetterRetention } from './Migration202612011
 import { Migration20261201120000OutboxParked } from './Migration20261201120000OutboxParked.js';
 import { Migration20261208100000CounterPending } from './Migration20261208100000CounterPending.js';
 import { Migration20261208110000CourseGeneration } from './Migration20261208110000CourseGeneration.js';
+import { Migration20261208120000CourseStagingAfterLock } from './Migration20261208120000CourseStagingAfterLock.js';
 
 /** Every migration, in order. Listed here (not globbed from disk) so tsx, dist and bundles all find them. */
 export const migrationsList = [
@@ -17,4 +18,5 @@ export const migrationsList = [
   { name: 'Migration20261201120000OutboxParked', class: Migration20261201120000OutboxParked },
   { name: 'Migration20261208100000CounterPending', class: Migration20261208100000CounterPending },
   { name: 'Migration20261208110000CourseGeneration', class: Migration20261208110000CourseGeneration },
+  { name: 'Migration20261208120000CourseStagingAfterLock', class: Migration20261208120000CourseStagingAfterLock },
 ];
