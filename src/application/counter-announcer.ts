@@ -78,12 +78,19 @@ export function createCounterAnnouncer(deps: ServiceDeps, options: CounterAnnoun
     return events;
   }
 
+  /** Whether the last check failed: a failure is logged when it starts (not at every check), and the recovery too. */
+  let failing = false;
+
   function tick(): void {
     running = announceAll(options.windowMs)
+      .then(() => {
+        if (failing) deps.log.info('announcing views and clicks works again');
+        failing = false;
+      })
       .catch((err: unknown) => {
         // Nothing is lost: the counts stay pending and the next tick (here or on another instance) tries again.
-        const level = classify(err).disposition === 'fail' ? 'error' : 'warn';
-        deps.log[level]({ err }, 'announcing views and clicks failed; retrying at the next check');
+        if (!failing) deps.log[classify(err).disposition === 'fail' ? 'error' : 'warn']({ err }, 'announcing views and clicks failed; retrying at every check');
+        failing = true;
       })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, tickMsOf(options.windowMs));
