@@ -6,18 +6,6 @@ export interface CourseStaging {
   deployedAt: string;
 }
 
-/** What creating a course's distribution needs to know, in one round trip: does a root exist, any deployment. */
-export async function findCourseContext(db: Sql, tenantId: string, courseId: string): Promise<{ hasLiveRoot: boolean; staging: CourseStaging | null }> {
-  const [row] = await db.execute<{ has_live_root: boolean; staging_url: string | null; deployed_at: string | Date | null }>(
-    `select exists (select 1 from distribution where tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null) as has_live_root,
-            s.staging_url, s.deployed_at
-       from (select 1) as one left join course_staging s on s.course_id = ?`,
-    [tenantId, courseId, courseId],
-  );
-  const staging = row?.staging_url && row.deployed_at ? { stagingUrl: row.staging_url, deployedAt: new Date(row.deployed_at).toISOString() } : null;
-  return { hasLiveRoot: row?.has_live_root === true, staging };
-}
-
 /** Records a deployment unless a later one is already recorded (events of one course arrive in any order). */
 export async function recordCourseStaging(db: Sql, courseId: string, staging: CourseStaging): Promise<void> {
   await db.execute(
@@ -26,4 +14,31 @@ export async function recordCourseStaging(db: Sql, courseId: string, staging: Co
      where course_staging.deployed_at < excluded.deployed_at`,
     [courseId, staging.stagingUrl, staging.deployedAt],
   );
+}
+
+/**
+ * Takes the course's lock (courseLockKey) for the rest of the transaction, then reads its latest deployment, in one
+ * round trip (the function course_staging_after_lock, whose read sees a deployment that committed while this
+ * transaction waited for the lock). A deployment being consumed holds the lock from its claim to its commit, so a
+ * new distribution either sees it here or is seen by it (it updates every live distribution of the course it finds
+ * after the claim).
+ */
+export async function lockCourseAndFindStaging(db: Sql, courseId: string): Promise<CourseStaging | null> {
+  return stagingOf(await db.execute<StagingRow>(`select * from course_staging_after_lock(?)`, [courseId]));
+}
+
+/** The same for the course of a distribution (a variant's parent), found by id; nothing when there is no such distribution. */
+export async function lockCourseOfAndFindStaging(db: Sql, tenantId: string, distributionId: string): Promise<CourseStaging | null> {
+  return stagingOf(
+    await db.execute<StagingRow>(`select * from course_staging_after_lock((select course_id from distribution where id = ? and tenant_id = ?))`, [distributionId, tenantId]),
+  );
+}
+
+interface StagingRow {
+  staging_url: string;
+  deployed_at: string | Date;
+}
+
+function stagingOf([row]: StagingRow[]): CourseStaging | null {
+  return row ? { stagingUrl: row.staging_url, deployedAt: new Date(row.deployed_at).toISOString() } : null;
 }

@@ -5,7 +5,7 @@ import { Migration } from '@mikro-orm/migrations';
  * letter stored (dead-letters.ts, storeDeadLetter). Open letters stored twice by earlier releases are merged first:
  * the oldest stays, the later copies of the same message (same bytes) go.
  */
-export class Migration20261208100000DeadLetterOnce extends Migration {
+export class Migration20261208130000DeadLetterOnce extends Migration {
   override up(): void {
     this.addSql(`
       delete from dead_letter later using dead_letter first
