@@ -74,11 +74,12 @@ function instanceEnv(databaseUrl: string, natsUrl: string, replicas: number): Re
 
 async function pendingWork(jsm: JetStreamManager, db: pg.Pool): Promise<{ consumer: number; outbox: number }> {
   const info = await jsm.consumers.info(COURSE_STREAM, DURABLE);
-  const outbox = await db.query<{ n: string }>(`select count(*) as n from outbox_event where published_at is null`);
+  // Views and clicks counted but not yet announced (counter_pending) are outbox rows still to come.
+  const outbox = await db.query<{ n: string }>(`select (select count(*) from outbox_event where published_at is null) + (select count(*) from counter_pending) as n`);
   return { consumer: info.num_pending + info.num_ack_pending, outbox: Number(outbox.rows[0]!.n) };
 }
 
-/** Until nothing is pending twice in a row (consumer and outbox), or the timeout: returns what is still pending. */
+/** Until nothing is pending twice in a row (consumer, outbox, unannounced counts), or the timeout: returns what is still pending. */
 async function waitQuiet(jsm: JetStreamManager, db: pg.Pool, timeoutMs: number): Promise<{ consumer: number; outbox: number }> {
   const deadline = Date.now() + timeoutMs;
   let last = { consumer: -1, outbox: -1 };
