@@ -34,7 +34,8 @@ export interface UpstreamMessage {
   correlationId: string | undefined;
 }
 
-const courseKey = (courseId: string) => `course:${courseId}`;
+/** The mailbox key of everything a course's consumed events do. */
+export const courseKey = (courseId: string) => `course:${courseId}`;
 
 /** The events caused by a consumed event carry its correlation (a new one when it has none), and it is their cause. */
 function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, timestamp: string): EventLineage {
@@ -42,26 +43,34 @@ function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, 
 }
 
 export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
-  const course = event.payload;
-  return deps.mailbox.run(courseKey(course.course_id), () =>
+  return deps.mailbox.run(courseKey(event.payload.course_id), () =>
     withRetries(deps, async (tx) => {
-      if (!(await claimMessage(tx, message.identity, courseLockKey(course.course_id)))) return 'duplicate';
-      const { hasLiveRoot, staging } = await findCourseContext(tx, course.tenant_id, course.course_id);
-      if (hasLiveRoot) return 'no-op';
-      const now = deps.now().toISOString();
-      const id = deps.newId('dist');
-      const build = (slug: string): Creation => {
-        const created = createDistribution(distributionForCourse(course, { id, slug }), now);
-        if (!staging) return created;
-        const applied = decide(created.state, stagingCommand({ staging_url: staging.stagingUrl, deployed_at: staging.deployedAt }), now);
-        if (!applied.ok) throw ServiceFailure.from(applied.rejection);
-        return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
-      };
-      const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
-      await insertWithSlug(deps, tx, lineage(deps, message, course.tenant_id, now), slugs, build);
-      return 'applied';
+      if (!(await claimMessage(tx, message.identity, courseLockKey(event.payload.course_id)))) return 'duplicate';
+      return applyGenerationCompleted(deps, tx, message, event);
     }),
   );
+}
+
+/**
+ * The effect of a course.generation.completed in the transaction `tx`, which has claimed the message and holds the
+ * course's lock (the per-message path above and the batch, upstream-batch.ts, both call it).
+ */
+export async function applyGenerationCompleted(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
+  const course = event.payload;
+  const { hasLiveRoot, staging } = await findCourseContext(tx, course.tenant_id, course.course_id);
+  if (hasLiveRoot) return 'no-op';
+  const now = deps.now().toISOString();
+  const id = deps.newId('dist');
+  const build = (slug: string): Creation => {
+    const created = createDistribution(distributionForCourse(course, { id, slug }), now);
+    if (!staging) return created;
+    const applied = decide(created.state, stagingCommand({ staging_url: staging.stagingUrl, deployed_at: staging.deployedAt }), now);
+    if (!applied.ok) throw ServiceFailure.from(applied.rejection);
+    return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
+  };
+  const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
+  await insertWithSlug(deps, tx, lineage(deps, message, course.tenant_id, now), slugs, build);
+  return 'applied';
 }
 
 export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMessage, event: CourseDeployedStagingEvent): Promise<UpstreamOutcome> {
@@ -73,16 +82,25 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
   return deps.mailbox.runAll(keys, () =>
     withRetries(deps, async (tx: Sql) => {
       if (!(await claimMessage(tx, message.identity, courseLockKey(deployment.course_id)))) return 'duplicate';
-      await recordCourseStaging(tx, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
-      const now = deps.now().toISOString();
-      for (const loaded of await findLiveByCourse(tx, deployment.course_id)) {
-        const decision = decide(loaded.state, stagingCommand(deployment), now);
-        if (!decision.ok) throw ServiceFailure.from(decision.rejection);
-        if (decision.events.length === 0) continue;
-        await updateDistribution(tx, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
-        await recordEvents(deps, tx, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
-      }
-      return 'applied';
+      return applyDeployedStaging(deps, tx, message, event);
     }),
   );
+}
+
+/**
+ * The effect of a course.deployed.staging in the transaction `tx`, which has claimed the message and holds the
+ * course's lock, and whose caller holds the mailbox turns of the course's live distributions.
+ */
+export async function applyDeployedStaging(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, event: CourseDeployedStagingEvent): Promise<UpstreamOutcome> {
+  const deployment = event.payload;
+  await recordCourseStaging(tx, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
+  const now = deps.now().toISOString();
+  for (const loaded of await findLiveByCourse(tx, deployment.course_id)) {
+    const decision = decide(loaded.state, stagingCommand(deployment), now);
+    if (!decision.ok) throw ServiceFailure.from(decision.rejection);
+    if (decision.events.length === 0) continue;
+    await updateDistribution(tx, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
+    await recordEvents(deps, tx, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
+  }
+  return 'applied';
 }
