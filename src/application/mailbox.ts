@@ -50,7 +50,7 @@ export function createMailbox(options: MailboxOptions): Mailbox {
     }
     pending++;
     const unique = [...new Set(keys)];
-    const previous = unique.length === 1 ? (tails.get(unique[0]!) ?? Promise.resolve()) : Promise.all(unique.map((key) => tails.get(key)));
+    const previous = unique.length === 1 ? (tails.get(unique[0]!) ?? Promise.resolve()) : Promise.all(unique.map((key) => tails.get(key) ?? Promise.resolve()));
     const result = previous.then(work).finally(() => {
       for (const key of unique) if (tails.get(key) === tail) tails.delete(key);
       pending--;

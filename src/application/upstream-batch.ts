@@ -114,7 +114,8 @@ export function createUpstreamBatchHandler(deps: ServiceDeps, options: UpstreamD
         batch.push(decoded);
         positions.push(index);
       } catch (err) {
-        outcomes[index] = Promise.reject(err);
+        // What the per-message handler throws for it (PermanentMessageError): the consumer dead-letters it.
+        outcomes[index] = Promise.reject(err as Error);
       }
     });
     if (batch.length === 1) outcomes[positions[0]!] = handleDecoded(deps, batch[0]!);
@@ -126,7 +127,9 @@ export function createUpstreamBatchHandler(deps: ServiceDeps, options: UpstreamD
           return batch.map((decoded) => handleDecoded(deps, decoded));
         },
       );
-      positions.forEach((position, k) => (outcomes[position] = applied.then((each) => each[k]!)));
+      positions.forEach((position, k) => {
+        outcomes[position] = applied.then((each) => each[k]!);
+      });
     }
     return outcomes;
   };
