@@ -115,7 +115,7 @@ export function createUpstreamBatchHandler(deps: ServiceDeps, options: UpstreamD
         positions.push(index);
       } catch (err) {
         // What the per-message handler throws for it (PermanentMessageError): the consumer dead-letters it.
-        outcomes[index] = Promise.reject(err);
+        outcomes[index] = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
     if (batch.length === 1) outcomes[positions[0]!] = handleDecoded(deps, batch[0]!);
