@@ -24,7 +24,8 @@ export interface IngestionBenchOptions {
 
 const CONCURRENCY = 32;
 
-function courseEvent(i: number) {
+/** A course.generation.completed envelope of course `course_ingest_<i>` in tenant `bench`. */
+export function courseEvent(i: number) {
   return {
     id: `evt_cf_${randomUUID()}`,
     type: 'course.generation.completed',

@@ -16,6 +16,7 @@ import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
 import { runLoggingBenchmark } from './logging.js';
 import { runOrmOverheadBenchmark } from './orm-overhead.js';
+import { runFilledBenchmarks } from './filled.js';
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -110,6 +111,7 @@ try {
   results.push(...(await runRelayBenchmarks({ serverUrl, scale, say, run })));
   results.push(...(await runIngestionBenchmark({ serverUrl, scale, say, run })));
   results.push(...(await runOrmOverheadBenchmark({ databaseUrl: dbUrl.toString(), scale, say, run })));
+  results.push(...(await runFilledBenchmarks({ serverUrl, scale, say, run })));
 } finally {
   await noopService.stop();
   await nc.drain();
