@@ -4,6 +4,7 @@ import { Migration20261127120000Inbox } from './Migration20261127120000Inbox.js'
 import { Migration20261201100000OutboxOrder } from './Migration20261201100000OutboxOrder.js';
 import { Migration20261201110000DeadLetterRetention } from './Migration20261201110000DeadLetterRetention.js';
 import { Migration20261201120000OutboxParked } from './Migration20261201120000OutboxParked.js';
+import { Migration20261208100000CourseRootIndex } from './Migration20261208100000CourseRootIndex.js';
 
 /** Every migration, in order. Listed here (not globbed from disk) so tsx, dist and bundles all find them. */
 export const migrationsList = [
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261201100000OutboxOrder', class: Migration20261201100000OutboxOrder },
   { name: 'Migration20261201110000DeadLetterRetention', class: Migration20261201110000DeadLetterRetention },
   { name: 'Migration20261201120000OutboxParked', class: Migration20261201120000OutboxParked },
+  { name: 'Migration20261208100000CourseRootIndex', class: Migration20261208100000CourseRootIndex },
 ];
