@@ -17,7 +17,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { commandSubject, withPrefix } from '../src/messaging/subjects.js';
 import { ensureFilledTemplate, fillTenant, FILLED, FILLED_TEMPLATE } from './filled-database.js';
 import { courseEvent, type IngestionBenchOptions } from './ingestion.js';
-import { compare, measure, type Measurement, type ScenarioResult } from './measure.js';
+import { compare, measure, merged, type Measurement, type ScenarioResult } from './measure.js';
 import { deleteStream, drainOutbox, writeOutboxBacklog } from './relay.js';
 
 const RETENTIONS = { DEDUP_RETENTION_HOURS: String(24 * 365), OUTBOX_RETENTION_HOURS: String(24 * 365) };
@@ -40,14 +40,6 @@ async function openSide(admin: pg.Client, serverUrl: string, kind: Side['kind'])
   const prefix = `bench${kind}${randomBytes(3).toString('hex')}`;
   const config = loadConfig({ ...process.env, ...RETENTIONS, DATABASE_URL: url.toString(), NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', CONSUMER_ENABLED: 'false' });
   return { kind, database, url: url.toString(), prefix, config };
-}
-
-/** Rounds as one measurement: totals summed, median p50, worst p99. */
-function merged(rounds: readonly Measurement[]): Measurement {
-  const ops = rounds.reduce((n, r) => n + r.ops, 0);
-  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
-  const p50s = rounds.map((r) => r.p50Ms).sort((a, b) => a - b);
-  return { ops, errors: rounds.reduce((n, r) => n + r.errors, 0), seconds, opsPerSecond: ops / seconds, p50Ms: p50s[Math.floor(p50s.length / 2)] ?? 0, p99Ms: Math.max(...rounds.map((r) => r.p99Ms)) };
 }
 
 /** Events/s of the service's consumer taking a backlog of `total` generation events (first claim to last claim, by the database's clock). */
