@@ -17,7 +17,7 @@ import { createDistribution, decide, evolve, type Creation } from '../domain/dis
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { courseLockKey } from '../persistence/advisory-locks.js';
-import { findCourseContext, recordCourseStaging } from '../persistence/course-staging.js';
+import { findCourseContext, recordCourseStaging, type CourseContext } from '../persistence/course-staging.js';
 import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
@@ -53,11 +53,19 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
 
 /**
  * The effect of a course.generation.completed in the transaction `tx`, which has claimed the message and holds the
- * course's lock (the per-message path above and the batch, upstream-batch.ts, both call it).
+ * course's lock (the per-message path above and the batch, upstream-batch.ts, both call it). `readAhead`: the
+ * course's context as read earlier in this transaction, with nothing of the course changed since (the batch reads
+ * the contexts of all its courses in one statement); otherwise it is read here.
  */
-export async function applyGenerationCompleted(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
+export async function applyGenerationCompleted(
+  deps: ServiceDeps,
+  tx: Sql,
+  message: UpstreamMessage,
+  event: CourseGenerationCompletedEvent,
+  readAhead?: CourseContext,
+): Promise<UpstreamOutcome> {
   const course = event.payload;
-  const { hasLiveRoot, staging } = await findCourseContext(tx, course.tenant_id, course.course_id);
+  const { hasLiveRoot, staging } = readAhead ?? (await findCourseContext(tx, course.tenant_id, course.course_id));
   if (hasLiveRoot) return 'no-op';
   const now = deps.now().toISOString();
   const id = deps.newId('dist');

@@ -111,3 +111,23 @@ t.test('when a batch holds several events of one course, then they take effect i
   t.equal(rows[0]?.final_url, url(2));
   t.equal(await transactionsOf([created.id, first.id, second.id, unrelated.id]), 1, 'one transaction');
 });
+
+t.test('when a batch holds two completions of one course, then the second finds the distribution the first created', async (t) => {
+  const first = generation('course_twice');
+  const second = generation('course_twice');
+  t.strictSame(await settled(handleBatch([first, second])), ['applied', 'no-op'], 'the context read ahead for the batch is not used past the first');
+  t.equal(await distributionsOf('course_twice'), 1);
+});
+
+t.test('when a staging deployment comes before the completion in one batch, then the distribution is created with it', async (t) => {
+  const url = 'https://staging.example/course_staged_first';
+  const deployed = delivery('course.deployed.staging', deployedStaging('course_staged_first', '2025-12-28T10:00:00Z', url));
+  const created = generation('course_staged_first');
+  t.strictSame(await settled(handleBatch([deployed, created])), ['applied', 'applied']);
+  const { rows } = await db.query(`select staging_url from distribution where course_id = 'course_staged_first'`);
+  t.strictSame(
+    rows.map((r) => r.staging_url),
+    [url],
+    'the completion saw the deployment recorded earlier in the transaction',
+  );
+});
