@@ -108,7 +108,16 @@ async function catalogueRound(nc: NatsConnection, streamName: string, pool: pg.P
       await pool.query(
         `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
          values ($1, 'bench', $2, $3, 'de', $4, $5, $6, 'private', 'v1', $7, $8, now(), now())`,
-        [id, event.payload.course_id, `katalog-${id}`, event.payload.title, event.payload.description, event.payload.target_audiences, '{"meta_title":"x"}', '{"label":"x","type":"primary_button"}'],
+        [
+          id,
+          event.payload.course_id,
+          `katalog-${id}`,
+          event.payload.title,
+          event.payload.description,
+          event.payload.target_audiences,
+          '{"meta_title":"x"}',
+          '{"label":"x","type":"primary_button"}',
+        ],
       );
       await pool.query(`insert into processed_message (consumer, message_id, stream, stream_seq, subject) values ('catalogue', $1, $2, $3, $4) on conflict do nothing`, [
         event.id,
@@ -140,7 +149,9 @@ export async function runIngestionBenchmark(options: IngestionBenchOptions): Pro
   if (!options.run('ingestion')) return [];
   const total = Math.round(5_000 * options.scale);
   const perRound = Math.ceil(total / ROUNDS);
-  options.say(`ingestion: ${total} course.generation.completed events: the service's consumer vs raw pg (dedup + insert + outbox per event) and the catalogue's design, ${ROUNDS} rounds`);
+  options.say(
+    `ingestion: ${total} course.generation.completed events: the service's consumer vs raw pg (dedup + insert + outbox per event) and the catalogue's design, ${ROUNDS} rounds`,
+  );
   const admin = new pg.Client({ connectionString: options.serverUrl });
   await admin.connect();
   const prefix = `benchin${randomBytes(3).toString('hex')}`;
@@ -205,7 +216,16 @@ async function rawIngestion(client: RawClient, event: ReturnType<typeof courseEv
   await client.query(
     `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
      values ($1, 'bench', $2, $3, 'de', $4, $5, $6, 'private', 'v1', $7, $8, now(), now())`,
-    [id, event.payload.course_id, `ingestion-kurs-${i}`, event.payload.title, event.payload.description, event.payload.target_audiences, '{"meta_title":"x"}', '{"label":"x","type":"primary_button"}'],
+    [
+      id,
+      event.payload.course_id,
+      `ingestion-kurs-${i}`,
+      event.payload.title,
+      event.payload.description,
+      event.payload.target_audiences,
+      '{"meta_title":"x"}',
+      '{"label":"x","type":"primary_button"}',
+    ],
   );
   await client.query(`insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'bench', $4)`, [
     `evt_${id}`,
