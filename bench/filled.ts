@@ -34,11 +34,12 @@ interface Side {
 
 async function openSide(admin: pg.Client, serverUrl: string, kind: Side['kind']): Promise<Side> {
   const database = `cd_bench_${kind}_${randomBytes(4).toString('hex')}`;
-  await admin.query(`create database "${database}"${kind === 'filled' ? ` template "${FILLED_TEMPLATE}"` : ''}`);
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   const prefix = `bench${kind}${randomBytes(3).toString('hex')}`;
+  // The configuration first: a bad one must not leave a database behind.
   const config = loadConfig({ ...process.env, ...RETENTIONS, DATABASE_URL: url.toString(), NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'error', CONSUMER_ENABLED: 'false' });
+  await admin.query(`create database "${database}"${kind === 'filled' ? ` template "${FILLED_TEMPLATE}"` : ''}`);
   return { kind, database, url: url.toString(), prefix, config };
 }
 
