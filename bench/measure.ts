@@ -32,6 +32,34 @@ export async function measure(op: (i: number) => Promise<unknown>, options: { to
   return { ops: latencies.length, errors, seconds, opsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
+/**
+ * Measures several operations in `rounds` alternating slices (a, b, c, a, b, c, ...), `total` operations each in
+ * all, and adds each one's slices up: on a machine whose load drifts, each sees the same mix of quiet and busy
+ * moments, so their ratios hold better than those of measurements taken one after the other.
+ */
+export async function measureInterleaved<K extends string>(
+  ops: Record<K, (i: number) => Promise<unknown>>,
+  options: { total: number; concurrency: number; rounds: number },
+): Promise<Record<K, Measurement>> {
+  const slices = {} as Record<K, Measurement[]>;
+  const names = Object.keys(ops) as K[];
+  for (let round = 0; round < options.rounds; round++) {
+    for (const name of names) {
+      const slice = await measure((i) => ops[name](round * options.total + i), { total: Math.ceil(options.total / options.rounds), concurrency: options.concurrency });
+      (slices[name] ??= []).push(slice);
+    }
+  }
+  const merged = {} as Record<K, Measurement>;
+  for (const name of names) {
+    const parts = slices[name];
+    const ops = parts.reduce((n, m) => n + m.ops, 0);
+    const seconds = parts.reduce((n, m) => n + m.seconds, 0);
+    const median = (pick: (m: Measurement) => number) => parts.map(pick).sort((a, b) => a - b)[Math.floor(parts.length / 2)] ?? 0;
+    merged[name] = { ops, errors: parts.reduce((n, m) => n + m.errors, 0), seconds, opsPerSecond: ops / seconds, p50Ms: median((m) => m.p50Ms), p99Ms: median((m) => m.p99Ms) };
+  }
+  return merged;
+}
+
 export interface ScenarioResult {
   scenario: string;
   ops_per_s: number;

@@ -12,12 +12,14 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { commandSubject, withPrefix } from '../src/messaging/subjects.js';
 import { jetstream } from '@nats-io/jetstream';
-import { compare, inRawTransaction, inRounds, measure, printTable, type RawClient, type ScenarioResult } from './measure.js';
+import { compare, inRawTransaction, inRounds, measure, measureInterleaved, printTable, type RawClient, type ScenarioResult } from './measure.js';
 import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
 import { runLoggingBenchmark } from './logging.js';
 import { runOrmOverheadBenchmark } from './orm-overhead.js';
 import { runFilledBenchmarks } from './filled.js';
+import { startCatalogueViewPeer } from './catalogue-view-peer.js';
+import { newId } from '../src/app.js';
 
 const json = process.argv.includes('--json');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -67,10 +69,25 @@ try {
   await measure((i) => request('log_view', { id: ids[i % ids.length] }), { total: 2_000, concurrency: inFlight });
 
   if (run('log_view')) {
-    say(`log_view: ${total} requests, ${inFlight} in flight, vs the no-op endpoint`);
-    const base = await measure(() => noop(), { total, concurrency: inFlight });
-    const result = await measure((i) => request('log_view', { id: ids[i % ids.length], referrer_category: 'organic_search' }), { total, concurrency: inFlight });
-    results.push(compare('log_view (100 in flight)', result, 'no-op endpoint, same framework', base, 0.7));
+    // The peer: the catalogue's design (one UPDATE and one direct js.publish per view) on the same connection and pool.
+    const peer = await startCatalogueViewPeer({ nc: app.nc, db: app.deps.db, subjectPrefix: prefix, newId });
+    const peerView = async (i: number) => {
+      const msg = await nc.request(peer.subject, JSON.stringify({ id: ids[i % ids.length], referrer_category: 'organic_search' }), { timeout: 30_000 });
+      if (msg.headers?.get('Nats-Service-Error-Code')) throw new Error(msg.string());
+    };
+    try {
+      await measure(peerView, { total: 1_000, concurrency: inFlight }); // warm-up
+      say(`log_view: ${total} requests, ${inFlight} in flight over ${ids.length} distributions, vs the no-op endpoint and vs the catalogue's design (5 interleaved rounds)`);
+      const measured = await measureInterleaved(
+        { base: () => noop(), result: (i) => request('log_view', { id: ids[i % ids.length], referrer_category: 'organic_search' }), catalogue: peerView },
+        { total, concurrency: inFlight, rounds: 5 },
+      );
+      const { base, result, catalogue } = measured;
+      results.push(compare('log_view (100 in flight)', result, 'no-op endpoint, same framework', base, 0.5));
+      results.push(compare('log_view (100 in flight)', result, "catalogue's design: UPDATE + js.publish per view", catalogue, 3));
+    } finally {
+      await peer.stop();
+    }
   }
   if (run('get_by_slug')) {
     say(`get_by_slug: ${total} requests, ${inFlight} in flight, vs the no-op endpoint`);

@@ -45,9 +45,10 @@ export const schemaDocuments = [
       },
       "Language": {
         "title": "Language",
-        "description": "BCP 47 language tag restricted to an ISO 639-1/639-2 code with an optional ISO 3166 region, e.g. de or de-AT.",
+        "description": "A well-formed BCP 47 (RFC 5646) language tag in any letter case: a 2-3 letter ISO 639 language (with up to three extended subtags), then optional script, region (2 letters or 3 digits), variants, extensions and private use, e.g. de, de-AT, zh-Hant, es-419, de-CH-1996, sr-Latn-RS. The 4-8 letter primary subtags the RFC reserves are refused, so a language name such as German is not taken for a tag. Not checked against the IANA registry.",
         "type": "string",
-        "pattern": "^[a-z]{2,3}(?:-[A-Z]{2})?$"
+        "maxLength": 64,
+        "pattern": "^[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$"
       },
       "Title": {
         "title": "Title",
@@ -138,13 +139,25 @@ export const schemaDocuments = [
       },
       "CtaType": {
         "title": "CtaType",
-        "description": "Which call-to-action element a click came from.",
+        "description": "Which call-to-action element a landing page shows (and a click came from).",
         "type": "string",
         "enum": [
           "primary_button",
           "secondary_button",
           "inline_link",
           "banner"
+        ]
+      },
+      "ClickedCtaType": {
+        "title": "ClickedCtaType",
+        "description": "Which call-to-action element a click came from: a CtaType, or unknown when the caller did not say (never an invented element).",
+        "type": "string",
+        "enum": [
+          "primary_button",
+          "secondary_button",
+          "inline_link",
+          "banner",
+          "unknown"
         ]
       },
       "Cta": {
@@ -179,7 +192,7 @@ export const schemaDocuments = [
       },
       "ReferrerCategory": {
         "title": "ReferrerCategory",
-        "description": "Where a page view came from, as a coarse category (never the referrer URL itself: no PII).",
+        "description": "Where a page view came from, as a coarse category (never the referrer URL itself: no PII); unknown when the caller did not say.",
         "type": "string",
         "enum": [
           "organic_search",
@@ -438,6 +451,7 @@ export const schemaDocuments = [
             ]
           },
           "stream_message_id": {
+            "description": "Accepted and ignored. The dedup key of a consumed message is its Nats-Msg-Id header, else the envelope id; only a message with neither falls back to <stream>:<sequence>. The stream sequence is not the key because it identifies a stored copy, not the event: a re-publish after the stream's duplicate window, or into a stream that was deleted and re-created (sequences restart at 1), gets another sequence for the same event or the same sequence for a new one.",
             "anyOf": [
               {
                 "type": "string"
@@ -531,9 +545,9 @@ export const schemaDocuments = [
           "description",
           "language",
           "target_audiences",
-          "total_lessons",
           "completed_at"
         ],
+        "description": "Required: the fields the service uses. total_lessons is optional (only a regeneration's changelog names it); unknown extra fields are accepted.",
         "properties": {
           "course_id": {
             "$ref": "common.schema.json#/$defs/CourseId"
@@ -555,10 +569,12 @@ export const schemaDocuments = [
             "$ref": "common.schema.json#/$defs/TargetGroup"
           },
           "total_lessons": {
+            "description": "Optional; when present, named in a regeneration's changelog.",
             "type": "integer",
             "minimum": 0
           },
           "completed_at": {
+            "description": "When the course was generated. The latest one per course is recorded: a newer one is a regeneration (the root distribution's version is bumped), an equal or older one a re-send (no-op).",
             "$ref": "common.schema.json#/$defs/Timestamp"
           }
         }
@@ -709,7 +725,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/distribution.enrollment_clicked.schema.json",
     "title": "DistributionEnrollmentClickedEvent",
-    "description": "An enrollment call to action on a landing page was clicked (conversion tracking, no PII). Subject: distribution.enrollment_clicked.<distribution_id>.",
+    "description": "Enrollment call-to-action clicks (conversion tracking, no PII), aggregated: at most one event per distribution and cta_type per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the clicks of the later event's cta_type (unknown when the caller did not say). meta.causation_id is null (many requests). Subject: distribution.enrollment_clicked.<distribution_id>.",
     "type": "object",
     "allOf": [
       {
@@ -749,15 +765,16 @@ export const schemaDocuments = [
             "$ref": "common.schema.json#/$defs/Slug"
           },
           "enrollment_count": {
-            "description": "The distribution's new running total of enrollment clicks.",
+            "description": "The distribution's running total of enrollment clicks after this event's clicks.",
             "type": "integer",
             "minimum": 0
           },
           "clicked_at": {
+            "description": "When the last click of this cta_type in the window was counted.",
             "$ref": "common.schema.json#/$defs/Timestamp"
           },
           "cta_type": {
-            "$ref": "common.schema.json#/$defs/CtaType"
+            "$ref": "common.schema.json#/$defs/ClickedCtaType"
           }
         }
       }
@@ -1139,7 +1156,7 @@ export const schemaDocuments = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.course-distribution.dev/v1/distribution.viewed.schema.json",
     "title": "DistributionViewedEvent",
-    "description": "Landing-page views, aggregated: one event per distribution per flush, carrying the new running total. No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.",
+    "description": "Landing-page views, aggregated: at most one event per distribution and referrer_category per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the views of the later event's referrer_category. meta.causation_id is null (many requests). No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.",
     "type": "object",
     "allOf": [
       {
@@ -1179,12 +1196,12 @@ export const schemaDocuments = [
             "$ref": "common.schema.json#/$defs/Slug"
           },
           "view_count": {
-            "description": "The distribution's new running total of views (not the number of views in this flush).",
+            "description": "The distribution's running total of views after this event's views (not the number of views of this event: that is the difference to the previous event's total).",
             "type": "integer",
             "minimum": 0
           },
           "viewed_at": {
-            "description": "When the last view counted in this flush happened.",
+            "description": "When the last view of this referrer_category in the window was counted.",
             "$ref": "common.schema.json#/$defs/Timestamp"
           },
           "referrer_category": {
@@ -1812,7 +1829,7 @@ export const schemaDocuments = [
         "$ref": "common.schema.json#/$defs/DistributionId"
       },
       "referrer_category": {
-        "description": "Where the view came from.",
+        "description": "Where the view came from; omitted = unknown.",
         "default": "unknown",
         "allOf": [
           {
@@ -1895,11 +1912,11 @@ export const schemaDocuments = [
         "$ref": "common.schema.json#/$defs/DistributionId"
       },
       "cta_type": {
-        "description": "Which CTA element was clicked.",
-        "default": "primary_button",
+        "description": "Which CTA element was clicked; omitted = unknown.",
+        "default": "unknown",
         "allOf": [
           {
-            "$ref": "common.schema.json#/$defs/CtaType"
+            "$ref": "common.schema.json#/$defs/ClickedCtaType"
           }
         ]
       },

@@ -31,7 +31,7 @@ export type TenantId = string;
 export type Title = string;
 export type Description = string;
 /**
- * BCP 47 language tag restricted to an ISO 639-1/639-2 code with an optional ISO 3166 region, e.g. de or de-AT.
+ * A well-formed BCP 47 (RFC 5646) language tag in any letter case: a 2-3 letter ISO 639 language (with up to three extended subtags), then optional script, region (2 letters or 3 digits), variants, extensions and private use, e.g. de, de-AT, zh-Hant, es-419, de-CH-1996, sr-Latn-RS. The 4-8 letter primary subtags the RFC reserves are refused, so a language name such as German is not taken for a tag. Not checked against the IANA registry.
  */
 export type Language = string;
 /**
@@ -79,16 +79,16 @@ export type DistributionDeletedEvent = EventEnvelope & {
  */
 export type ActorId = string;
 /**
- * An enrollment call to action on a landing page was clicked (conversion tracking, no PII). Subject: distribution.enrollment_clicked.<distribution_id>.
+ * Enrollment call-to-action clicks (conversion tracking, no PII), aggregated: at most one event per distribution and cta_type per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the clicks of the later event's cta_type (unknown when the caller did not say). meta.causation_id is null (many requests). Subject: distribution.enrollment_clicked.<distribution_id>.
  */
 export type DistributionEnrollmentClickedEvent = EventEnvelope & {
   type: "distribution.enrollment_clicked";
   payload: DistributionEnrollmentClickedPayload;
 };
 /**
- * Which call-to-action element a click came from.
+ * Which call-to-action element a click came from: a CtaType, or unknown when the caller did not say (never an invented element).
  */
-export type CtaType = "primary_button" | "secondary_button" | "inline_link" | "banner";
+export type ClickedCtaType = "primary_button" | "secondary_button" | "inline_link" | "banner" | "unknown";
 /**
  * A micro-niche variant (child distribution) was derived from a parent distribution; a distribution.created event for the child accompanies it. Subject: distribution.micro_niche_created.<child_distribution_id>.
  */
@@ -151,14 +151,14 @@ export type DistributionVersionBumpedEvent = EventEnvelope & {
   payload: DistributionVersionBumpedPayload;
 };
 /**
- * Landing-page views, aggregated: one event per distribution per flush, carrying the new running total. No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.
+ * Landing-page views, aggregated: at most one event per distribution and referrer_category per window (COUNTER_EVENT_WINDOW_MS, 1 s by default), carrying the running total; between two consecutive events of a distribution the total grows by exactly the views of the later event's referrer_category. meta.causation_id is null (many requests). No PII: no user id, IP address, session or referrer URL. Subject: distribution.viewed.<distribution_id>.
  */
 export type DistributionViewedEvent = EventEnvelope & {
   type: "distribution.viewed";
   payload: DistributionViewedPayload;
 };
 /**
- * Where a page view came from, as a coarse category (never the referrer URL itself: no PII).
+ * Where a page view came from, as a coarse category (never the referrer URL itself: no PII); unknown when the caller did not say.
  */
 export type ReferrerCategory =
   "organic_search" | "paid_search" | "social" | "email" | "referral" | "direct" | "internal" | "unknown";
@@ -178,6 +178,10 @@ export type IdempotencyKey = string;
  * The distribution with its new version label.
  */
 export type BumpVersionResponse = Distribution;
+/**
+ * Which call-to-action element a landing page shows (and a click came from).
+ */
+export type CtaType = "primary_button" | "secondary_button" | "inline_link" | "banner";
 /**
  * The created distribution (for a retried idempotency_key: the one the first request created).
  */
@@ -229,6 +233,9 @@ export interface ConsumedEventMeta {
   tenant_id?: string | null;
   correlation_id?: string | null;
   causation_id?: string | null;
+  /**
+   * Accepted and ignored. The dedup key of a consumed message is its Nats-Msg-Id header, else the envelope id; only a message with neither falls back to <stream>:<sequence>. The stream sequence is not the key because it identifies a stored copy, not the event: a re-publish after the stream's duplicate window, or into a stream that was deleted and re-created (sequences restart at 1), gets another sequence for the same event or the same sequence for a new one.
+   */
   stream_message_id?: string | null;
 }
 /**
@@ -241,6 +248,8 @@ export interface CourseDeployedStagingPayload {
   deployed_at: Timestamp;
 }
 /**
+ * Required: the fields the service uses. total_lessons is optional (only a regeneration's changelog names it); unknown extra fields are accepted.
+ *
  * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "CourseGenerationCompletedPayload".
  */
@@ -251,7 +260,10 @@ export interface CourseGenerationCompletedPayload {
   description: Description;
   language: Language;
   target_audiences: TargetGroup;
-  total_lessons: number;
+  /**
+   * Optional; when present, named in a regeneration's changelog.
+   */
+  total_lessons?: number;
   completed_at: Timestamp;
 }
 /**
@@ -324,11 +336,11 @@ export interface DistributionEnrollmentClickedPayload {
   distribution_id: DistributionId;
   slug: Slug;
   /**
-   * The distribution's new running total of enrollment clicks.
+   * The distribution's running total of enrollment clicks after this event's clicks.
    */
   enrollment_count: number;
   clicked_at: Timestamp;
-  cta_type: CtaType;
+  cta_type: ClickedCtaType;
 }
 /**
  * This interface was referenced by `undefined`'s JSON-Schema
@@ -429,7 +441,7 @@ export interface DistributionViewedPayload {
   distribution_id: DistributionId;
   slug: Slug;
   /**
-   * The distribution's new running total of views (not the number of views in this flush).
+   * The distribution's running total of views after this event's views (not the number of views of this event: that is the difference to the previous event's total).
    */
   view_count: number;
   viewed_at: Timestamp;
@@ -703,7 +715,7 @@ export interface ListResponse {
 export interface LogViewRequest {
   id: DistributionId;
   /**
-   * Where the view came from.
+   * Where the view came from; omitted = unknown.
    */
   referrer_category?: ReferrerCategory & string;
   correlation_id?: CorrelationId;
@@ -732,9 +744,9 @@ export interface PublishRequest {
 export interface TrackEnrollmentClickRequest {
   id: DistributionId;
   /**
-   * Which CTA element was clicked.
+   * Which CTA element was clicked; omitted = unknown.
    */
-  cta_type?: CtaType & string;
+  cta_type?: ClickedCtaType & string;
   correlation_id?: CorrelationId;
 }
 /**

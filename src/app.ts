@@ -9,6 +9,7 @@ import { monotonicFactory } from 'ulid';
 import type { Config } from './config.js';
 import { createContractValidator } from './contracts/validator.js';
 import { createCounter, type Counter } from './application/counters.js';
+import { createCounterAnnouncer } from './application/counter-announcer.js';
 import type { IdPrefix, ServiceDeps } from './application/deps.js';
 import { createMailbox } from './application/mailbox.js';
 import { createOperations } from './application/operations.js';
@@ -152,6 +153,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     views: createCounter(deps, { kind: 'views', ...config.counters }),
     clicks: createCounter(deps, { kind: 'clicks', ...config.counters }),
   };
+  // Views and clicks are announced per window, from what the counters leave pending in the database.
+  const announcer = createCounterAnnouncer(deps, { windowMs: config.counterEventWindowMs, lockTimeoutMs: config.counters.lockTimeoutMs, batchSize: 500 });
   let commands: CommandService | undefined;
   let stopped: Promise<void> | undefined;
   // Events out: the relay publishes committed outbox rows; replies never wait for it.
@@ -172,6 +175,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const startedAt = new Date();
     const applied = await migrate(orm, config.databaseUrl);
     log.info({ database: redactUrls(config.databaseUrl), migrations_applied: applied }, 'database ready');
+    announcer.start();
     if (relay) {
       await provisionEventStream(nc, config.stream, config.nats.subjectPrefix, log, { retryMs: config.relay.lockRetryMs, signal: provisioning.signal });
       relay.start();
@@ -262,6 +266,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await deps.mailbox.stop();
         stepTo('writing the counts taken');
         await Promise.all([counters.views.stop(), counters.clicks.stop()]);
+        stepTo('announcing the views and clicks counted');
+        await announcer.stop();
         if (relay) {
           // Publish what is committed (bounded), then release the relay lock so a standby takes over at once.
           stepTo('publishing the committed outbox rows');

@@ -26,6 +26,8 @@ export interface Config {
   /** Attempts of a command that meets a concurrent change (row version) before it answers 409. */
   commandMaxAttempts: number;
   counters: { flushIntervalMs: number; maxBatch: number; maxConcurrentFlushes: number; maxQueued: number; lockTimeoutMs: number; queueTimeoutMs: number };
+  /** COUNTER_EVENT_WINDOW_MS: views/clicks are announced at most once per distribution, category and window (src/application/counter-announcer.ts). */
+  counterEventWindowMs: number;
   /** get_by_slug cache: how long another instance's change may take to show here; 0 = no caching. */
   readCache: { ttlMs: number; maxEntries: number };
   logLevel: string;
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       lockTimeoutMs: integer('COUNTER_LOCK_TIMEOUT_MS', 200, 1, 60_000),
       queueTimeoutMs: integer('COUNTER_QUEUE_TIMEOUT_MS', 5000, 10, 600_000),
     },
+    counterEventWindowMs: integer('COUNTER_EVENT_WINDOW_MS', 1000, 10, 3_600_000),
     readCache: {
       ttlMs: integer('READ_CACHE_TTL_MS', 1000, 0, 3_600_000),
       maxEntries: integer('READ_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),

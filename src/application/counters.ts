@@ -4,8 +4,10 @@
  * only after it commits, so an acknowledged view is a counted view; a failed batch fails every request in it, and
  * none of them is counted.
  *
- * Each distribution gets one aggregate event per flush carrying its new total (never one per click); its
- * referrer_category / cta_type is the most frequent one in that flush. No PII is stored or emitted: only counts.
+ * The same statement records what it counted per distribution and category as pending announcement
+ * (counter_pending); counter-announcer.ts turns that into at most one event per distribution and category per
+ * window (COUNTER_EVENT_WINDOW_MS), so the hot path writes no event and wakes no relay. No PII is stored or
+ * emitted: only counts.
  *
  * Counters do not pass through the distribution mailbox: an increment commutes with every other command, is
  * applied in SQL (`count = count + n`) and leaves row_version alone, so it never conflicts with an editor.
@@ -16,24 +18,23 @@
  * in a batch `queueTimeoutMs` after it arrived is answered 503 and never counted, so a caller that gave up is not
  * counted later (once in a batch being written, a request is counted or fails with it).
  */
-import type { CtaType, ReferrerCategory } from '../../generated/types.js';
-import type { EventDraft } from '../domain/distribution.js';
 import { ServiceFailure } from '../errors.js';
-import { buildEnvelope } from '../contracts/envelope.js';
-import { incrementCounters, lockFreeRows, type CounterColumn, type CounterTotal } from '../persistence/counter-increments.js';
+import { incrementCounters, lockFreeRows, type CounterIncrement, type CounterKind, type CounterTotal } from '../persistence/counter-increments.js';
 import { classify } from '../failure-policy.js';
-import { toOutboxBatch } from '../persistence/outbox.js';
 import type { Sql } from '../persistence/database.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
-export type CounterKind = 'views' | 'clicks';
+export type { CounterKind };
 
 export interface CounterOptions {
   kind: CounterKind;
   /** How long a lone request waits for company before its batch is flushed. Under load batches form by themselves. */
   flushIntervalMs: number;
   maxBatch: number;
-  /** Flushes in progress at once. Batches lock their rows in id order, so concurrent flushes cannot deadlock. */
+  /**
+   * Flushes in progress at once, each over its own partition of the distributions (partitionOf), so they do not
+   * wait for each other's rows. Batches lock their rows in id order, so concurrent flushes cannot deadlock anyway.
+   */
   maxConcurrentFlushes: number;
   /** Views/clicks taken and not yet answered, at most; past it add() refuses with OVERLOADED. */
   maxQueued: number;
@@ -70,8 +71,8 @@ export interface CounterStatus {
 interface Pending {
   tenantId: string;
   id: string;
-  correlationId: string;
-  commandId: string;
+  /** Which of the maxConcurrentFlushes partitions of distributions it belongs to (partitionOf). */
+  partition: number;
   category: string;
   /** performance.now() past which it is not put in a batch any more (answered 503). */
   deadline: number;
@@ -85,12 +86,6 @@ interface Group {
   items: Pending[];
 }
 
-/** The column counted, which is also the name of the total in the event's payload. */
-const COLUMN: Record<CounterKind, CounterColumn> = { views: 'view_count', clicks: 'enrollment_count' };
-
-/** Stands in for the slug until the statement fills in the row's own (a valid slug, so the draft validates). */
-const SLUG_PLACEHOLDER = 'pending';
-
 const LOCK_NOT_AVAILABLE = '55P03';
 const isLockTimeout = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE;
 
@@ -100,36 +95,24 @@ interface Written {
   held: Set<string>;
 }
 
-function draftFor(kind: CounterKind, id: string, count: number, at: string, category: string): EventDraft {
-  switch (kind) {
-    case 'views':
-      return {
-        type: 'distribution.viewed',
-        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, view_count: count, viewed_at: at, referrer_category: category as ReferrerCategory },
-      };
-    case 'clicks':
-      return {
-        type: 'distribution.enrollment_clicked',
-        payload: { distribution_id: id, slug: SLUG_PLACEHOLDER, enrollment_count: count, clicked_at: at, cta_type: category as CtaType },
-      };
-  }
-}
-
 /**
- * An aggregate event has one correlation and causation: the request's own when the event stands for one request
- * (or for requests that all share a correlation id), else the flush's.
+ * Distributions are split into `partitions` by their id, and concurrent flushes take batches of different
+ * partitions: their rows are disjoint, so they never wait for each other's row locks and really run at once (two
+ * batches over the same hot rows would just queue behind each other's locks).
  */
-function eventLineage(items: readonly Pending[], batch: { correlationId: string; commandId: string }): { correlationId: string; causationId: string } {
-  const [first] = items;
-  const correlationId = first && items.every((i) => i.correlationId === first.correlationId) ? first.correlationId : batch.correlationId;
-  const causationId = first && items.length === 1 ? first.commandId : batch.commandId;
-  return { correlationId, causationId };
+function partitionOf(id: string, partitions: number): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) | 0;
+  return Math.abs(hash) % partitions;
 }
 
-function mostFrequent(items: readonly Pending[]): string {
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
-  return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+/** The increments of groups: one per distribution and category, in the groups' order. */
+function incrementsOf(groups: readonly Group[]): CounterIncrement[] {
+  return groups.flatMap((g) => {
+    const byCategory = new Map<string, number>();
+    for (const item of g.items) byCategory.set(item.category, (byCategory.get(item.category) ?? 0) + 1);
+    return [...byCategory].map(([category, n]) => ({ tenantId: g.tenantId, id: g.id, category, n }));
+  });
 }
 
 /** A counter of one kind; flushes run on `deps.db`, each in a short transaction of its own (incrementCounters). */
@@ -139,6 +122,8 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   let timer: NodeJS.Timeout | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
   const active = new Set<Promise<void>>();
+  /** Partitions with a batch being written: at most one batch per partition at a time. */
+  const busy = new Set<number>();
   /** Waits of split-off requests before they are queued again. */
   const waits = new Set<Promise<void>>();
   /** Items in the batches of `active`. */
@@ -176,18 +161,26 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
     clearTimeout(timer);
     timer = undefined;
     expire();
-    while (queue.length > 0 && active.size < options.maxConcurrentFlushes) {
-      const taken = queue.slice(0, options.maxBatch);
-      queue = queue.slice(taken.length);
+    while (active.size < options.maxConcurrentFlushes) {
+      // The oldest request whose partition is not being written decides the partition of the next batch.
+      const lead = queue.find((item) => !busy.has(item.partition));
+      if (!lead) break;
+      const taken: Pending[] = [];
+      const rest: Pending[] = [];
+      for (const item of queue) (item.partition === lead.partition && taken.length < options.maxBatch ? taken : rest).push(item);
+      queue = rest;
       // Split-off requests rejoin at the front, so one past its deadline may sit behind a live one.
       const now = performance.now();
       const batch = taken.filter((item) => !expired(item, now) || void giveUp(item));
       if (batch.length === 0) continue;
       itemsBeingWritten += batch.length;
+      busy.add(lead.partition);
       const running: Promise<void> = flush(batch).finally(() => {
         active.delete(running);
+        busy.delete(lead.partition);
         itemsBeingWritten -= batch.length;
-        if (queue.length > 0) schedule();
+        // What queued up while a batch was being written has had its company: it goes at once (group commit).
+        if (queue.length > 0) pump();
       });
       active.add(running);
     }
@@ -238,40 +231,18 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
   }
 
   /**
-   * Counts the groups in one transaction that waits at most lockTimeoutMs for a row. When a row is held longer,
+   * Counts the groups (and records them as pending announcement) in one statement, its own transaction, that waits at most lockTimeoutMs for a row. When a row is held longer,
    * a second transaction locks the free rows without waiting and counts only those: the held ones are reported.
    * Two instances flushing the same rows can still meet a serialization failure: one quick retry.
    */
   async function write(ordered: readonly Group[]): Promise<Written> {
-    const now = deps.now().toISOString();
-    const batchIds = { correlationId: deps.newId('corr'), commandId: deps.newId('cmd') };
-    // Each group's event is built and validated here with every field final except the two only the database
-    // knows (the slug, the new total), which incrementCounters fills in from the row it updates.
-    const envelopes = new Map(
-      ordered.map((g) => [
-        g,
-        buildEnvelope(draftFor(options.kind, g.id, g.items.length, now, mostFrequent(g.items)), {
-          eventId: deps.newId('evt'),
-          timestamp: now,
-          tenantId: g.tenantId,
-          ...eventLineage(g.items, batchIds),
-        }),
-      ]),
-    );
-    const count = (tx: Sql, groups: readonly Group[]) =>
-      groups.length === 0
-        ? Promise.resolve([])
-        : incrementCounters(
-            tx,
-            COLUMN[options.kind],
-            groups.map((g) => ({ tenantId: g.tenantId, id: g.id, n: g.items.length })),
-            toOutboxBatch(
-              deps.validator,
-              groups.map((g) => envelopes.get(g)!),
-            ),
-          );
+    const countedAt = deps.now().toISOString();
     const lockWait = { lockTimeoutMs: options.lockTimeoutMs };
-    const attempt = (): Promise<Written> => deps.db.transaction(async (tx) => ({ counted: await count(tx, ordered), held: new Set<string>() }), lockWait);
+    const count = (tx: Sql, groups: readonly Group[]) =>
+      groups.length === 0 ? Promise.resolve([]) : incrementCounters(tx, options.kind, incrementsOf(groups), countedAt, lockWait);
+    // The common case is one statement, its own transaction: one round trip to the database per batch.
+    const autocommit: Sql = { execute: (sql, params) => deps.db.statement(sql, params) };
+    const attempt = async (): Promise<Written> => ({ counted: await count(autocommit, ordered), held: new Set<string>() });
     const splitting = (): Promise<Written> =>
       deps.db.transaction(async (tx) => {
         const held = await lockFreeRows(
@@ -303,7 +274,7 @@ export function createCounter(deps: ServiceDeps, options: CounterOptions): Count
       }
       return new Promise<number>((resolve, reject) => {
         const deadline = performance.now() + options.queueTimeoutMs;
-        queue.push({ tenantId: context.tenantId, id, correlationId: context.correlationId, commandId: context.commandId, category, deadline, resolve, reject });
+        queue.push({ tenantId: context.tenantId, id, partition: partitionOf(id, options.maxConcurrentFlushes), category, deadline, resolve, reject });
         expiryTimer ??= setTimeout(expire, options.queueTimeoutMs);
         schedule();
       });

@@ -27,12 +27,17 @@ import {
   type DistributionState,
   type EventDraft,
   type NewDistribution,
+  type VariantDecision,
 } from '../domain/distribution.js';
+import { withDeployment } from '../domain/course-events.js';
+import { lockCourseAndFindStaging, lockCourseOfAndFindStaging } from '../persistence/course-staging.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { findAnyById, findLiveById, findLiveVariants, lockDistribution, updateDistribution, type LoadedDistribution } from '../persistence/distribution-repository.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { idempotent } from './idempotent.js';
+import { takeAnnouncements } from './counter-announcer.js';
+import { appendToOutbox } from '../persistence/outbox.js';
 import { recordEvents } from './record-events.js';
 import { runCommand } from './run-command.js';
 import { insertWithSlug, type SlugRequest } from './slugs.js';
@@ -127,12 +132,23 @@ function newDistribution(id: string, context: RequestContext, request: CreateReq
   };
 }
 
-/** Creates a distribution: decide for a slug -> insert it with its events, in one statement -> commit. */
+/** The creation decided, or the refusal thrown as its ServiceFailure. */
+function decided(decision: VariantDecision): Creation {
+  if (!decision.ok) throw ServiceFailure.from(decision.rejection);
+  return decision;
+}
+
+/**
+ * Creates a distribution: the course's latest staging deployment (under the course lock) -> decide for a slug ->
+ * insert it with its events, in one statement -> commit. A deployment consumed before the create is applied to it
+ * (distribution.created, then distribution.updated); one consumed after finds it and updates it.
+ */
 export function createOne(deps: ServiceDeps, context: RequestContext, request: CreateRequest): Promise<Distribution> {
   const id = deps.newId('dist');
   return inCommand(deps, context, id, { operation: 'create', key: request.idempotency_key, request }, async (tx, now) => {
     const slugs = { requested: request.slug, generatedBase: slugFromTitle(request.title, request.language) };
-    const decideFor = (slug: string) => createDistribution(newDistribution(id, context, request, slug), now);
+    const deployment = await lockCourseAndFindStaging(tx, request.course_id);
+    const decideFor = (slug: string) => decided(withDeployment(createDistribution(newDistribution(id, context, request, slug), now), deployment, now));
     const created = await insertWithSlug(deps, tx, { ...context, timestamp: now }, slugs, decideFor);
     return toResource(created.state, 1);
   });
@@ -189,6 +205,9 @@ export function deleteOne(deps: ServiceDeps, context: RequestContext, request: D
       const applied = await applyDecision(tx, target, command, now, { deletedBy: request.deleted_by });
       events.push(...applied.events);
     }
+    // Views and clicks counted before the delete are announced before its distribution.deleted (the rows are locked now).
+    const deletedIds = [parent.state.id, ...variants.map((v) => v.state.id)];
+    await appendToOutbox(tx, deps.validator, await takeAnnouncements(deps, tx, ['views', 'clicks'], deletedIds));
     await recordEvents(deps, tx, { ...context, timestamp: now }, events);
     return { deleted_ids: [parent.state.id, ...variants.map((v) => v.state.id)], deleted_at: now };
   });
@@ -209,16 +228,17 @@ function variantSlugs(parent: DistributionState, request: CreateMicroNicheVarian
 export function createVariant(deps: ServiceDeps, context: RequestContext, request: CreateMicroNicheVariantRequest): Promise<Distribution> {
   const idempotency = { operation: 'create_micro_niche_variant', key: request.idempotency_key, request };
   return inCommand(deps, context, request.parent_id, idempotency, async (tx, now) => {
-    // Locked before it is read, so a delete of the parent on another instance either waits for this variant or is seen.
+    // The course first (as a deployment takes it before the rows it updates), so the variant starts with the course's
+    // latest staging deployment. Then the parent, locked before it is read, so a delete of the parent on another
+    // instance either waits for this variant or is seen.
+    const deployment = await lockCourseOfAndFindStaging(tx, context.tenantId, request.parent_id);
     await lockDistribution(tx, context.tenantId, request.parent_id, 'share');
     const parent = await findAnyById(tx, context.tenantId, request.parent_id);
     if (!parent) throw notFound(request.parent_id);
     const childId = deps.newId('dist');
     const decideFor = (slug: string): Creation => {
       const { target_group, title, description, seo, cta } = request;
-      const derived = deriveVariant(parent.state, { id: childId, slug, target_group, title, description, seo, cta }, now);
-      if (!derived.ok) throw ServiceFailure.from(derived.rejection);
-      return derived;
+      return decided(withDeployment(decided(deriveVariant(parent.state, { id: childId, slug, target_group, title, description, seo, cta }, now)), deployment, now));
     };
     const derived = await insertWithSlug(deps, tx, { ...context, timestamp: now }, variantSlugs(parent.state, request), decideFor);
     return toResource(derived.state, 1);

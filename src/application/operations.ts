@@ -41,7 +41,7 @@ export function createOperations(deps: ServiceDeps, counters: { views: Counter; 
     }),
     track_enrollment_click: async (context, request) => ({
       distribution_id: request.id,
-      enrollment_count: await counters.clicks.add(context, request.id, request.cta_type ?? 'primary_button'),
+      enrollment_count: await counters.clicks.add(context, request.id, request.cta_type ?? 'unknown'),
     }),
     create_micro_niche_variant: (context, request) => createVariant(deps, context, request),
     bump_version: invalidating((context, request: BumpVersionRequest) => bumpVersion(deps, context, request)),

@@ -19,7 +19,6 @@ import type { Sql } from '../persistence/database.js';
 import { courseLockKey } from '../persistence/advisory-locks.js';
 import { findLiveIdsByCourses } from '../persistence/distribution-repository.js';
 import { claimMessages } from '../persistence/inbox.js';
-import { courseContextKey, findCourseContexts, type CourseContext } from '../persistence/course-staging.js';
 import type { ServiceDeps } from './deps.js';
 import { withRetries } from './run-command.js';
 import { applyDeployedStaging, applyGenerationCompleted, courseKey, type UpstreamOutcome } from './upstream-events.js';
@@ -45,11 +44,15 @@ export interface BatchItem {
  */
 export type UpstreamBatchHandler = (items: readonly BatchItem[]) => Promise<ProcessOutcome>[];
 
-/** The effect of one claimed message in the batch's transaction; `readAhead`: its course's context, when still current. */
-function applyDecoded(deps: ServiceDeps, tx: Sql, decoded: DecodedUpstream, readAhead: ReadonlyMap<string, CourseContext>): Promise<UpstreamOutcome> {
+/**
+ * The effect of one claimed message in the batch's transaction. A completion records its completed_at and reads its
+ * course's context in one statement (course-generation.ts, recordGenerationAndFindContext), so nothing is read ahead
+ * for it: each message of a course sees what the ones before it in the batch did.
+ */
+function applyDecoded(deps: ServiceDeps, tx: Sql, decoded: DecodedUpstream): Promise<UpstreamOutcome> {
   switch (decoded.type) {
     case 'course.generation.completed':
-      return applyGenerationCompleted(deps, tx, decoded.message, decoded.event, readAhead.get(courseContextKey(decoded.event.payload.tenant_id, decoded.event.payload.course_id)));
+      return applyGenerationCompleted(deps, tx, decoded.message, decoded.event.payload);
     case 'course.deployed.staging':
       return applyDeployedStaging(deps, tx, decoded.message, decoded.event);
     default: {
@@ -60,8 +63,6 @@ function applyDecoded(deps: ServiceDeps, tx: Sql, decoded: DecodedUpstream, read
 }
 
 const courseOf = (decoded: DecodedUpstream): string => decoded.event.payload.course_id;
-
-const NOTHING_READ_AHEAD: ReadonlyMap<string, CourseContext> = new Map();
 
 /** Positions in the batch grouped by course (courses in order of first appearance, each in delivery order). */
 function byCourse(batch: readonly DecodedUpstream[]): number[][] {
@@ -87,25 +88,13 @@ async function applyBatch(deps: ServiceDeps, batch: readonly DecodedUpstream[]):
           batch.map((d) => d.message.identity),
           courses.map(courseLockKey),
         );
-        // The contexts of the courses whose first claimed message is a generation, read in one statement after the
-        // locks: until that message's effect, nothing of its course changes (later messages of the course read their own).
-        const firsts = byCourse(batch)
-          .map((group) => group.find((index) => claimed.has(batch[index]!.message.identity.messageId)))
-          .map((index) => (index === undefined ? undefined : batch[index]))
-          .filter((decoded) => decoded?.type === 'course.generation.completed');
-        const readAhead = await findCourseContexts(
-          tx,
-          firsts.map((decoded) => ({ tenantId: decoded.event.payload.tenant_id, courseId: decoded.event.payload.course_id })),
-        );
         const outcomes: UpstreamOutcome[] = new Array<UpstreamOutcome>(batch.length).fill('duplicate');
         for (const group of byCourse(batch)) {
-          let current: ReadonlyMap<string, CourseContext> = readAhead;
           for (const index of group) {
             const decoded = batch[index]!;
             // claimed.delete: a message id twice in the batch has its effect once.
             if (!claimed.delete(decoded.message.identity.messageId)) continue;
-            outcomes[index] = await applyDecoded(deps, tx, decoded, current);
-            current = NOTHING_READ_AHEAD; // the course may have changed: its later messages read for themselves
+            outcomes[index] = await applyDecoded(deps, tx, decoded);
           }
         }
         return outcomes;

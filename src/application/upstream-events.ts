@@ -2,8 +2,9 @@
  * What CourseFactory's events do, each in one transaction that first claims the message (the inbox), so a
  * redelivery, a replay or a re-publish of the same event has no second effect:
  * - course.generation.completed: the course's root distribution is created (private, v1, slug from the title,
- *   default SEO and CTA). A second completion for a course whose root distribution exists is a no-op: editors may
- *   have changed the page since, and a regeneration must not overwrite their work.
+ *   default SEO and CTA). The latest completed_at per course is recorded: a later completion for a course whose
+ *   root distribution exists is a regeneration, announced by a version bump of the root (distribution.version_bumped,
+ *   the editors' fields untouched: they may have changed the page since); an equal or older one is a re-send, a no-op.
  * - course.deployed.staging: every live distribution of the course gets the staging URL and time; the deployment
  *   is also remembered per course, so a distribution created later (the events of one course arrive in any order)
  *   starts with it. An older deployment than the one applied is ignored.
@@ -11,14 +12,15 @@
  * lock in the database, so they serialise with each other and with commands across instances.
  */
 import type { Sql } from '../persistence/database.js';
-import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent } from '../../generated/types.js';
-import { distributionForCourse, stagingCommand } from '../domain/course-events.js';
+import type { CourseDeployedStagingEvent, CourseGenerationCompletedEvent, CourseGenerationCompletedPayload } from '../../generated/types.js';
+import { distributionForCourse, regenerationCommand, stagingCommand, withDeployment } from '../domain/course-events.js';
 import { createDistribution, decide, evolve, type Creation } from '../domain/distribution.js';
 import { slugFromTitle } from '../domain/slug.js';
 import { ServiceFailure } from '../errors.js';
 import { courseLockKey } from '../persistence/advisory-locks.js';
-import { findCourseContext, recordCourseStaging, type CourseContext } from '../persistence/course-staging.js';
-import { findLiveByCourse, updateDistribution } from '../persistence/distribution-repository.js';
+import { recordCourseStaging } from '../persistence/course-staging.js';
+import { findLiveByCourse, findLiveRoots, updateDistribution } from '../persistence/distribution-repository.js';
+import { recordGenerationAndFindContext } from '../persistence/course-generation.js';
 import { claimMessage, type MessageIdentity } from '../persistence/inbox.js';
 import type { ServiceDeps } from './deps.js';
 import { recordEvents, type EventLineage } from './record-events.js';
@@ -34,7 +36,6 @@ export interface UpstreamMessage {
   correlationId: string | undefined;
 }
 
-/** The mailbox key of everything a course's consumed events do. */
 export const courseKey = (courseId: string) => `course:${courseId}`;
 
 /** The events caused by a consumed event carry its correlation (a new one when it has none), and it is their cause. */
@@ -43,38 +44,40 @@ function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, 
 }
 
 export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessage, event: CourseGenerationCompletedEvent): Promise<UpstreamOutcome> {
-  return deps.mailbox.run(courseKey(event.payload.course_id), () =>
+  const course = event.payload;
+  return deps.mailbox.run(courseKey(course.course_id), () =>
     withRetries(deps, async (tx) => {
-      if (!(await claimMessage(tx, message.identity, courseLockKey(event.payload.course_id)))) return 'duplicate';
-      return applyGenerationCompleted(deps, tx, message, event);
+      if (!(await claimMessage(tx, message.identity, courseLockKey(course.course_id)))) return 'duplicate';
+      return applyGenerationCompleted(deps, tx, message, course);
     }),
   );
 }
 
 /**
- * The effect of a course.generation.completed in the transaction `tx`, which has claimed the message and holds the
- * course's lock (the per-message path above and the batch, upstream-batch.ts, both call it). `readAhead`: the
- * course's context as read earlier in this transaction, with nothing of the course changed since (the batch reads
- * the contexts of all its courses in one statement); otherwise it is read here.
+ * The effect of one course.generation.completed in the transaction `tx`, which has claimed the message (and so
+ * holds the course lock; the per-message path above and the batch, upstream-batch.ts, both call it): record its
+ * completed_at; no live root -> create it (with the course's staging deployment, if any); a live root and a later
+ * completed_at than recorded -> bump each live root's version; else no-op.
  */
-export async function applyGenerationCompleted(
-  deps: ServiceDeps,
-  tx: Sql,
-  message: UpstreamMessage,
-  event: CourseGenerationCompletedEvent,
-  readAhead?: CourseContext,
-): Promise<UpstreamOutcome> {
-  const course = event.payload;
-  const { hasLiveRoot, staging } = readAhead ?? (await findCourseContext(tx, course.tenant_id, course.course_id));
-  if (hasLiveRoot) return 'no-op';
+export async function applyGenerationCompleted(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, course: CourseGenerationCompletedPayload): Promise<UpstreamOutcome> {
+  const { regenerated, hasLiveRoot, staging } = await recordGenerationAndFindContext(tx, course.tenant_id, course.course_id, course.completed_at);
   const now = deps.now().toISOString();
+  if (hasLiveRoot) {
+    if (!regenerated) return 'no-op';
+    // A root changed meanwhile by a command of another instance fails the row version: the whole message is retried.
+    for (const root of await findLiveRoots(tx, course.tenant_id, course.course_id)) {
+      const decision = decide(root.state, regenerationCommand(course), now);
+      if (!decision.ok) throw ServiceFailure.from(decision.rejection);
+      await updateDistribution(tx, decision.events.reduce(evolve, root.state), root.rowVersion);
+      await recordEvents(deps, tx, lineage(deps, message, course.tenant_id, now), decision.events);
+    }
+    return 'applied';
+  }
   const id = deps.newId('dist');
   const build = (slug: string): Creation => {
-    const created = createDistribution(distributionForCourse(course, { id, slug }), now);
-    if (!staging) return created;
-    const applied = decide(created.state, stagingCommand({ staging_url: staging.stagingUrl, deployed_at: staging.deployedAt }), now);
-    if (!applied.ok) throw ServiceFailure.from(applied.rejection);
-    return { state: applied.events.reduce(evolve, created.state), events: [...created.events, ...applied.events] };
+    const created = withDeployment(createDistribution(distributionForCourse(course, { id, slug }), now), staging, now);
+    if (!created.ok) throw ServiceFailure.from(created.rejection);
+    return created;
   };
   const slugs = { generatedBase: slugFromTitle(course.title, course.language) };
   await insertWithSlug(deps, tx, lineage(deps, message, course.tenant_id, now), slugs, build);
@@ -97,7 +100,8 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
 
 /**
  * The effect of a course.deployed.staging in the transaction `tx`, which has claimed the message and holds the
- * course's lock, and whose caller holds the mailbox turns of the course's live distributions.
+ * course's lock, and whose caller holds the mailbox turns of the course's live distributions (the per-message path
+ * above and the batch, upstream-batch.ts, both call it).
  */
 export async function applyDeployedStaging(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, event: CourseDeployedStagingEvent): Promise<UpstreamOutcome> {
   const deployment = event.payload;

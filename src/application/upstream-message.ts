@@ -42,6 +42,24 @@ export function messageIdOf(delivery: UpstreamDelivery, envelopeId: string | und
   return delivery.headers['Nats-Msg-Id']?.[0] || envelopeId || `${delivery.stream}:${delivery.streamSeq}`;
 }
 
+/**
+ * The dedup key of a message that failed before it was decoded (a dead letter's identity): as `messageIdOf`, with
+ * the envelope id read leniently (any JSON object with a string `id`, up to `maxBytes`), so every delivery of one
+ * poison message, and a re-publish of it, maps to one key.
+ */
+export function messageIdOfUndecoded(delivery: UpstreamDelivery, maxBytes: number): string {
+  let envelopeId: string | undefined;
+  if (!delivery.headers['Nats-Msg-Id']?.[0] && delivery.data.length <= maxBytes) {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(delivery.data).toString('utf8'));
+      if (parsed && typeof parsed === 'object' && typeof (parsed as { id?: unknown }).id === 'string') envelopeId = (parsed as { id: string }).id;
+    } catch {
+      // not JSON: the stream sequence identifies its redeliveries
+    }
+  }
+  return messageIdOf(delivery, envelopeId);
+}
+
 /** `course.generation.completed[.<token>]` under the deployment prefix -> the event type, if we consume it. */
 export function consumedEventTypeOf(subjectPrefix: string, subject: string): ConsumedEventType | undefined {
   const root = subjectPrefix ? `${subjectPrefix}.` : '';

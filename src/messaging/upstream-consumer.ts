@@ -21,7 +21,14 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { ConsumerSettings } from '../config.js';
 import type { ServiceDeps } from '../application/deps.js';
 import type { Sql } from '../persistence/database.js';
-import { consumedEventTypeOf, createUpstreamMessageHandler, type MessageIdentification, type ProcessOutcome, type UpstreamDelivery } from '../application/upstream-message.js';
+import {
+  consumedEventTypeOf,
+  createUpstreamMessageHandler,
+  messageIdOfUndecoded,
+  type MessageIdentification,
+  type ProcessOutcome,
+  type UpstreamDelivery,
+} from '../application/upstream-message.js';
 import { ServiceFailure } from '../errors.js';
 import { classify, type FailureOutcome } from '../failure-policy.js';
 import { markDeadLetterReplayed, storeDeadLetter, type DeadLetter } from '../persistence/dead-letters.js';
@@ -38,6 +45,8 @@ export type { ProcessOutcome, UpstreamDelivery } from '../application/upstream-m
 export interface ConsumerHooks {
   /** Test seam: called after the transaction committed, before the ack; returning false skips the ack (a crash). */
   beforeAck?: (delivery: UpstreamDelivery, outcome: ProcessOutcome) => boolean;
+  /** Test seam: called after the dead letter was stored, before term(); returning false skips the term (a crash). */
+  beforeTerm?: (delivery: UpstreamDelivery) => boolean;
 }
 
 export interface UpstreamConsumer {
@@ -110,11 +119,14 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     }
   }
 
-  /** Stores the dead letter; its id goes on the message's line. */
-  async function deadLetter(delivery: UpstreamDelivery, reason: string, deliveryCount: number, line: ConsumedLogFields): Promise<void> {
+  /**
+   * Stores the dead letter under the message's dedup key (one open letter per key: a redelivery after a lost term()
+   * finds the letter already stored); its id goes on the message's line.
+   */
+  async function deadLetter(delivery: UpstreamDelivery, seen: MessageIdentification, reason: string, deliveryCount: number, line: ConsumedLogFields): Promise<void> {
     line.dead_letter_id = await storeDeadLetter(deps.db, {
       consumer: settings.durableName,
-      messageId: delivery.headers['Nats-Msg-Id']?.[0] ?? null,
+      messageId: seen.messageId ?? messageIdOfUndecoded(delivery, settings.maxEventBytes),
       subject: delivery.subject,
       headers: delivery.headers,
       data: delivery.data,
@@ -127,13 +139,14 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
   }
 
   /** Settles a message whose handling threw: dead letter + term(), or nak(delay); returns which. */
-  async function settleFailed(m: JsMsg, delivery: UpstreamDelivery, err: unknown, line: ConsumedLogFields): Promise<ConsumedOutcome> {
+  async function settleFailed(m: JsMsg, delivery: UpstreamDelivery, seen: MessageIdentification, err: unknown, line: ConsumedLogFields): Promise<ConsumedOutcome> {
     const deliveryCount = m.info.deliveryCount;
     const outcome = classify(err);
     line.code = outcome.code;
     const description = describeFailure(subjectPrefix, delivery, err, outcome);
     const settlement = settleFailure(outcome, deliveryCount, limits, description);
-    if (settlement.action === 'dead-letter' && (await storeDeadLetterOrKeep(delivery, settlement, deliveryCount, line))) {
+    if (settlement.action === 'dead-letter' && (await storeDeadLetterOrKeep(delivery, seen, settlement, deliveryCount, line))) {
+      if (hooks.beforeTerm && !hooks.beforeTerm(delivery)) return 'dead_lettered';
       m.term();
       line.reason = settlement.reason;
       return 'dead_lettered';
@@ -152,6 +165,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
    */
   async function storeDeadLetterOrKeep(
     delivery: UpstreamDelivery,
+    seen: MessageIdentification,
     settlement: { reason: string; lastDelivery: boolean },
     deliveryCount: number,
     line: ConsumedLogFields,
@@ -159,7 +173,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     const where = { subject: delivery.subject, stream_seq: delivery.streamSeq, delivery_count: deliveryCount };
     for (let attempt = 1; ; attempt++) {
       try {
-        await deadLetter(delivery, settlement.reason, deliveryCount, line);
+        await deadLetter(delivery, seen, settlement.reason, deliveryCount, line);
         return true;
       } catch (storeErr) {
         if (classify(storeErr).databaseUnavailable) pause.pause();
@@ -226,7 +240,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       m.ack();
       line.outcome = outcome;
     } catch (err) {
-      line.outcome = await settleFailed(m, delivery, err, line);
+      line.outcome = await settleFailed(m, delivery, seen, err, line);
     } finally {
       clearInterval(held.stillWorking);
     }

@@ -63,7 +63,9 @@ export function textKeyLockOf(name: string): string {
 /**
  * The text lock that serialises everything touching one course's distributions from consumed events, across
  * instances, until the transaction ends: a staging deployment and the creation of the course's distribution cannot
- * miss each other. Taken by claimMessage (inbox.ts) in the claiming statement.
+ * miss each other. Taken by claimMessage (inbox.ts) in the claiming statement, and by the commands that create a
+ * distribution (course-staging.ts, through the SQL function course_staging_after_lock, which names the lock the same
+ * way with the same seed: keep them equal), so a manual create or a variant and a deployment cannot miss each other either.
  */
 export function courseLockKey(courseId: string): string {
   return `course:${courseId}`;

@@ -29,6 +29,12 @@ export interface Database extends Sql {
    * the same round trip as BEGIN): a row held longer fails the statement with 55P03.
    */
   transaction<T>(work: (tx: Sql) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs one statement as its own transaction (autocommit: one round trip instead of three). Like `transaction`, a
+   * connection lost while it runs leaves the outcome unknown: CommitOutcomeUnknownError; a connection that cannot be
+   * had fails as it is (nothing was sent).
+   */
+  statement<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
 }
 
 export interface TransactionOptions {
@@ -70,6 +76,14 @@ export function createDatabase(orm: MikroORM): Database {
 
   return {
     execute: (sql, params) => withConnection((connection) => on(connection)(sql, params)),
+    statement: <Row>(sql: string, params?: readonly unknown[]) =>
+      withConnection(async (connection) => {
+        try {
+          return await on(connection)<Row>(sql, params);
+        } catch (err) {
+          throw isConnectionLost(err) ? new CommitOutcomeUnknownError({ cause: err }) : err;
+        }
+      }),
     transaction: (work, options = {}) =>
       withConnection(async (connection) => {
         const lockTimeout = options.lockTimeoutMs === undefined ? '' : `; set local lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`;

@@ -56,10 +56,23 @@ function fromRecord(r: DeadLetterRecord): DeadLetter {
   };
 }
 
+/**
+ * Stores a dead letter and returns its id; when an open (not replayed) letter of the same consumer and message id
+ * exists, nothing is stored and that letter's id is returned: a message whose term() was lost comes back and is
+ * dead-lettered again, and an operator must see it once (unique index dead_letter_open_message_uq).
+ */
 export async function storeDeadLetter(db: Sql, letter: NewDeadLetter): Promise<number> {
   const [row] = await db.execute<{ id: string }>(
-    `insert into dead_letter (consumer, message_id, subject, headers, data, reason, delivery_count, stream, stream_seq)
-     values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?) returning id`,
+    `with stored as (
+       insert into dead_letter (consumer, message_id, subject, headers, data, reason, delivery_count, stream, stream_seq)
+       values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)
+       on conflict (consumer, message_id) where replayed_at is null and message_id is not null do nothing
+       returning id
+     )
+     select id from stored
+     union all
+     select id from dead_letter where consumer = ? and message_id = ? and replayed_at is null
+     limit 1`,
     [
       letter.consumer,
       letter.messageId,
@@ -70,6 +83,8 @@ export async function storeDeadLetter(db: Sql, letter: NewDeadLetter): Promise<n
       letter.deliveryCount,
       letter.stream,
       letter.streamSeq,
+      letter.consumer,
+      letter.messageId,
     ],
   );
   return Number(row!.id);

@@ -59,6 +59,15 @@ export async function findLiveByCourse(db: Sql, courseId: string): Promise<Loade
   return records.map(fromRecord);
 }
 
+/** The live root distributions (not variants) of a course in one tenant, in id order. */
+export async function findLiveRoots(db: Sql, tenantId: string, courseId: string): Promise<LoadedDistribution[]> {
+  const records = await db.execute<DistributionRecord>(
+    `select * from distribution where tenant_id = ? and course_id = ? and derived_from is null and deleted_at is null order by id`,
+    [tenantId, courseId],
+  );
+  return records.map(fromRecord);
+}
+
 export interface ListFilter {
   courseId?: string;
   visibility?: 'private' | 'public';

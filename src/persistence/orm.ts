@@ -6,11 +6,22 @@ import { DistributionEntity } from './entities/distribution.entity.js';
 import { IdempotencyRecordEntity } from './entities/idempotency-record.entity.js';
 import { CourseStagingEntity, DeadLetterEntity, ProcessedMessageEntity } from './entities/inbox.entities.js';
 import { OutboxEventEntity } from './entities/outbox-event.entity.js';
+import { CounterPendingEntity } from './entities/counter-pending.entity.js';
+import { CourseGenerationEntity } from './entities/course-generation.entity.js';
 import { migrationsList } from './migrations/index.js';
 import { MIGRATION_LOCK_KEY } from './advisory-locks.js';
 
 export type { EntityManager };
-export const entities = [DistributionEntity, OutboxEventEntity, IdempotencyRecordEntity, ProcessedMessageEntity, DeadLetterEntity, CourseStagingEntity];
+export const entities = [
+  DistributionEntity,
+  OutboxEventEntity,
+  IdempotencyRecordEntity,
+  ProcessedMessageEntity,
+  DeadLetterEntity,
+  CourseStagingEntity,
+  CounterPendingEntity,
+  CourseGenerationEntity,
+];
 
 export async function createOrm(config: Pick<Config, 'databaseUrl' | 'db'>): Promise<MikroORM> {
   return MikroORM.init({

@@ -42,9 +42,9 @@ export interface OperationsApp {
   /**
    * An outbox row as the contract wants it: the envelope valid against its event schema, the subject
    * `<type>.<distribution id>`, meta naming the tenant, the correlation id (the request's, else a generated corr_...)
-   * and a cmd_... causation id.
+   * and a cmd_... causation id (null for `aggregated` view and click events, which stand for many requests).
    */
-  assertEnvelope: (t: Test, row: OutboxRow | undefined, expected: { type: string; tenant: string; subjectId: string; correlationId?: string }) => void;
+  assertEnvelope: (t: Test, row: OutboxRow | undefined, expected: { type: string; tenant: string; subjectId: string; correlationId?: string; aggregated?: boolean }) => void;
   /**
    * Asserts the distribution's outbox holds exactly `types` in that order and that the last one is a valid envelope
    * for it (tenant, subject, correlation); returns that event's payload.
@@ -52,8 +52,8 @@ export interface OperationsApp {
   lastEventPayload: (t: Test, distributionId: string, expected: { types: string[]; tenant: string; correlationId?: string }) => Promise<any>;
 }
 
-export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
-  const { call, db } = await startTestApp(t);
+export async function startOperationsApp(t: Teardown, options: { env?: Record<string, string> } = {}): Promise<OperationsApp> {
+  const { call, db } = await startTestApp(t, { env: options.env });
   const validator = createContractValidator();
   let tenantCounter = 0;
 
@@ -139,7 +139,8 @@ export async function startOperationsApp(t: Teardown): Promise<OperationsApp> {
       t.equal(row.envelope.meta.producer, 'course_distribution');
       if (expected.correlationId !== undefined) t.equal(row.envelope.meta.correlation_id, expected.correlationId, "meta.correlation_id is the request's");
       else t.match(row.envelope.meta.correlation_id, /^corr_[0-9A-Z]{26}$/, 'meta.correlation_id is a generated corr_ id');
-      t.match(row.envelope.meta.causation_id, /^cmd_[0-9A-Z]{26}$/, 'meta.causation_id is a cmd_ id');
+      if (expected.aggregated) t.equal(row.envelope.meta.causation_id, null, 'an aggregate of many requests has no single cause');
+      else t.match(row.envelope.meta.causation_id, /^cmd_[0-9A-Z]{26}$/, 'meta.causation_id is a cmd_ id');
     },
   };
   return app;

@@ -41,7 +41,8 @@ async function withSql(t: Teardown, started: TestApp): Promise<Target> {
   return { ...started, sql };
 }
 
-const app = await withSql(t, await startTestApp(t, { env: { DB_ACQUIRE_TIMEOUT_MS: '1000' } }));
+const WINDOW_MS = 200;
+const app = await withSql(t, await startTestApp(t, { env: { DB_ACQUIRE_TIMEOUT_MS: '1000', COUNTER_EVENT_WINDOW_MS: String(WINDOW_MS) } }));
 const { call, db, sql } = app;
 const TENANT = 'atomic_tenant';
 const PUBLISHABLE = {
@@ -121,21 +122,42 @@ t.test('when the outbox insert fails inside a publish transaction, then the row 
   t.equal(await count(app, `outbox_event where event_type = 'distribution.published' and aggregate_id = $1`, [created.id]), 1, 'one published event');
 });
 
-t.test('when the outbox insert fails inside a counter flush, then the view is not counted', async (t) => {
+t.test('when the pending-announcement insert fails inside a counter flush, then the view is not counted', async (t) => {
   const created = await create(app, { title: 'Wird angesehen' });
-  const undo = await failOutboxInsertsOf(app, 'distribution.viewed');
+  await sql.query(`
+    create or replace function test_fail_counter_pending() returns trigger language plpgsql as $$
+    begin raise exception 'injected failure: counter_pending refuses'; end $$`);
+  await sql.query(`create trigger test_fail_counter_pending before insert on counter_pending for each row execute function test_fail_counter_pending()`);
+  const undo = async () => void (await sql.query(`drop trigger if exists test_fail_counter_pending on counter_pending`));
   t.teardown(undo);
 
   const failed = await call(TENANT, 'log_view', { id: created.id, referrer_category: 'direct' });
   assertGenericInternalError(t, failed);
   const row = (await sql.query(`select view_count::int as n, row_version from distribution where id = $1`, [created.id])).rows[0]!;
   t.same(row, { n: 0, row_version: 1 }, 'an unacknowledged view is not counted');
-  t.equal(await count(app, `outbox_event where event_type = 'distribution.viewed'`), 0, 'no viewed event exists');
+  t.equal(await count(app, `counter_pending where distribution_id = $1`, [created.id]), 0, 'nothing pending');
 
   await undo();
   const counted = await call(TENANT, 'log_view', { id: created.id, referrer_category: 'direct' });
   t.same([counted.status, counted.body.view_count], [200, 1], 'without the fault the next view is the first one counted');
   t.equal((await sql.query(`select view_count::int as n from distribution where id = $1`, [created.id])).rows[0]!.n, 1);
+});
+
+t.test('when appending the announcement fails, then the counts stay pending and are announced once it succeeds', async (t) => {
+  const created = await create(app, { title: 'Wird später angekündigt' });
+  const undo = await failOutboxInsertsOf(app, 'distribution.viewed');
+  t.teardown(undo);
+  const counted = await call(TENANT, 'log_view', { id: created.id, referrer_category: 'email' });
+  t.same([counted.status, counted.body.view_count], [200, 1], 'the view is counted: its announcement is a separate transaction');
+  await new Promise((resolve) => setTimeout(resolve, 3 * WINDOW_MS));
+  t.equal(await count(app, `outbox_event where event_type = 'distribution.viewed' and aggregate_id = $1`, [created.id]), 0, 'no event while the outbox refuses it');
+  t.equal(await count(app, `counter_pending where distribution_id = $1`, [created.id]), 1, 'the count is still pending');
+
+  await undo();
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && (await count(app, `counter_pending where distribution_id = $1`, [created.id])) > 0) await new Promise((r) => setTimeout(r, 25));
+  const viewed = await sql.query(`select envelope->'payload' as p from outbox_event where event_type = 'distribution.viewed' and aggregate_id = $1`, [created.id]);
+  t.match(viewed.rows, [{ p: { view_count: 1, referrer_category: 'email' } }], 'announced once the outbox takes it');
 });
 
 /**

@@ -261,6 +261,13 @@ t.test('slug claims and idempotency keys raced across two instances', async (t) 
 
 t.test('counters under load across two instances', async (t) => {
   const [a, b] = await startPair(t);
+  /** Waits until nothing of the tenant is pending announcement (the window is COUNTER_EVENT_WINDOW_MS, 1 s by default). */
+  const announced = async (tenant: string) => {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await a.sql.query(`select 1 from counter_pending where tenant_id = $1 limit 1`, [tenant])).rows.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
 
   t.test('when 2,000 log_view requests hit 5 distributions at once, then every view is counted exactly once', async (t) => {
     const tenant = 'tenant_views';
@@ -278,8 +285,10 @@ t.test('counters under load across two instances', async (t) => {
       replies.every((r, i) => r.body.distribution_id === targets[i]),
       'every reply names the distribution it counted',
     );
+    await announced(tenant);
     const outbox = await a.sql.query(
-      `select aggregate_id, (envelope->'payload'->>'view_count')::int as n from outbox_event where event_type = 'distribution.viewed' and tenant_id = $1 order by id`,
+      `select aggregate_id, (envelope->'payload'->>'view_count')::int as n, envelope->'payload'->>'referrer_category' as category
+         from outbox_event where event_type = 'distribution.viewed' and tenant_id = $1 order by id`,
       [tenant],
     );
     for (const id of ids) {
@@ -299,6 +308,10 @@ t.test('counters under load across two instances', async (t) => {
         totals.every((v, i) => i === 0 || v > totals[i - 1]!),
         'the viewed events of one distribution carry increasing totals in outbox order',
       );
+      const credited: Record<string, number> = {};
+      outbox.rows.filter((r) => r.aggregate_id === id).forEach((r, i, rows) => (credited[r.category] = (credited[r.category] ?? 0) + r.n - (i === 0 ? 0 : rows[i - 1]!.n)));
+      const sent = tally(targets.flatMap((target, i) => (target === id ? [categories[i % categories.length]!] : [])));
+      t.same(credited, sent, 'each referrer is credited exactly its own views (differences of consecutive totals)');
     }
     t.ok(outbox.rows.length < 400, `far fewer events than views: ${outbox.rows.length} viewed events for 2000 views`);
     t.comment(`2000 log_view in ${ms} ms -> ${outbox.rows.length} distribution.viewed events`);
@@ -313,6 +326,7 @@ t.test('counters under load across two instances', async (t) => {
 
     const replies = await Promise.all(targets.map((id, i) => (i % 2 ? a : b).call(tenant, 'track_enrollment_click', { id, cta_type: ctaTypes[i % ctaTypes.length] }, LONG)));
     t.same(tally(replies.map((r) => r.status)), { 200: 300 }, 'every reply is 200');
+    await announced(tenant);
     const outbox = await a.sql.query(
       `select aggregate_id, (envelope->'payload'->>'enrollment_count')::int as n from outbox_event where event_type = 'distribution.enrollment_clicked' and tenant_id = $1 order by id`,
       [tenant],

@@ -1,13 +1,40 @@
 /**
  * log_view and track_enrollment_click over real NATS and PostgreSQL: the committed total in each reply, the aggregate
- * counting events, unknown or deleted distributions, correlation ids.
+ * counting events (announced per COUNTER_EVENT_WINDOW_MS, here a short one; counter-announcements.test.ts has the
+ * windows themselves), unknown or deleted distributions, correlation ids.
  * Each success is checked against its response schema, its row and its outbox envelopes (against their event
  * schemas), each failure against its code; every test works in its own tenant (helpers/operations-app.ts).
  */
 import t from 'tap';
 import { startOperationsApp } from '../helpers/operations-app.js';
 
-const { call, validator, newTenant, outboxOf, distributionRow, create, assertOk, assertFailure, assertEnvelope } = await startOperationsApp(t);
+const {
+  call,
+  validator,
+  newTenant,
+  outboxOf: allOutboxOf,
+  distributionRow,
+  create,
+  assertOk,
+  assertFailure,
+  assertEnvelope,
+} = await startOperationsApp(t, {
+  env: { COUNTER_EVENT_WINDOW_MS: '50' },
+});
+
+/** The outbox of a distribution once nothing of it is pending announcement any more (within 5 s). */
+async function outboxOf(id: string) {
+  const row = await distributionRow(id);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const outbox = await allOutboxOf(id);
+    const last = (type: string, field: string) => outbox.filter((r) => r.event_type === type).at(-1)?.envelope.payload[field] ?? 0;
+    const done =
+      last('distribution.viewed', 'view_count') === (row?.view_count ?? 0) && last('distribution.enrollment_clicked', 'enrollment_count') === (row?.enrollment_count ?? 0);
+    if (done || Date.now() > deadline) return outbox;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 t.test('when views are logged, then each reply has the committed total and distribution.viewed carries the new total', async (t) => {
   const tenant = newTenant();
@@ -26,14 +53,14 @@ t.test('when views are logged, then each reply has the committed total and distr
   t.strictSame(
     viewed.map((r) => r.envelope.payload.view_count),
     [1, 2, 3],
-    'one aggregate event per flush, each with the total',
+    'one event per referrer, each with the running total',
   );
   t.strictSame(
     viewed.map((r) => r.envelope.payload.referrer_category),
     ['organic_search', 'social', 'unknown'],
   );
   for (const row of viewed) {
-    assertEnvelope(t, row, { type: 'distribution.viewed', tenant, subjectId: created.id });
+    assertEnvelope(t, row, { type: 'distribution.viewed', tenant, subjectId: created.id, aggregated: true });
     t.match(row.envelope.payload, { distribution_id: created.id, slug: created.slug });
   }
 
@@ -78,9 +105,9 @@ t.test('when enrollment clicks are tracked, then each reply has the committed to
 
   const clicked = (await outboxOf(created.id)).filter((r) => r.event_type === 'distribution.enrollment_clicked');
   t.equal(clicked.length, 2);
-  for (const row of clicked) assertEnvelope(t, row, { type: 'distribution.enrollment_clicked', tenant, subjectId: created.id });
+  for (const row of clicked) assertEnvelope(t, row, { type: 'distribution.enrollment_clicked', tenant, subjectId: created.id, aggregated: true });
   t.match(clicked[0]?.envelope.payload, { distribution_id: created.id, slug: created.slug, enrollment_count: 1, cta_type: 'banner' });
-  t.match(clicked[1]?.envelope.payload, { enrollment_count: 2, cta_type: 'primary_button' });
+  t.match(clicked[1]?.envelope.payload, { enrollment_count: 2, cta_type: 'unknown' }, 'an omitted cta_type is unknown, never an invented element');
 });
 
 t.test('when a view or click names an unknown or deleted distribution, then 404 NOT_FOUND and nothing is counted', async (t) => {
@@ -100,16 +127,17 @@ t.test('when a view or click names an unknown or deleted distribution, then 404 
   );
 });
 
-t.test('when a single view carries a correlation id, then its distribution.viewed event carries that correlation id', async (t) => {
-  // docs/CONTRACT.md: meta.correlation_id comes from the request that caused the event. A flush that holds one request
-  // (or only requests of one correlation id) has an unambiguous cause.
+t.test('when views carry correlation ids, then their aggregate event has none of them: a new correlation id and no causation', async (t) => {
+  // README, "Conventions": an aggregate event stands for many requests, so no request is its cause; the events of one
+  // announcement share one new correlation id.
   const tenant = newTenant();
   const created = await create(t, tenant, { title: 'Korreliert' });
   assertOk(t, await call(tenant, 'log_view', { id: created.id, correlation_id: 'req_view_1' }), 'log_view');
   assertOk(t, await call(tenant, 'track_enrollment_click', { id: created.id, correlation_id: 'req_click_1' }), 'track_enrollment_click');
   const outbox = await outboxOf(created.id);
-  const viewed = outbox.find((r) => r.event_type === 'distribution.viewed');
-  const clicked = outbox.find((r) => r.event_type === 'distribution.enrollment_clicked');
-  t.equal(viewed?.envelope.meta.correlation_id, 'req_view_1', 'distribution.viewed');
-  t.equal(clicked?.envelope.meta.correlation_id, 'req_click_1', 'distribution.enrollment_clicked');
+  for (const type of ['distribution.viewed', 'distribution.enrollment_clicked']) {
+    const event = outbox.find((r) => r.event_type === type);
+    assertEnvelope(t, event, { type, tenant, subjectId: created.id, aggregated: true });
+    t.notMatch(event?.envelope.meta.correlation_id, /^req_/, `${type}: not a request's correlation id`);
+  }
 });

@@ -8,11 +8,13 @@ import { opsRequest } from '../helpers/ops.js';
 
 const { db, nc, namespace } = await startTestApp(t);
 
+let stored = 0;
 async function storeLetter(data: Buffer): Promise<number> {
+  // one open letter per message id (dead_letter_open_message_uq): each letter its own message
   const result = await db.query<{ id: string }>(
     `insert into dead_letter (consumer, message_id, subject, headers, data, reason, delivery_count, stream, stream_seq)
-     values ('distribution_consumer', 'msg_big', 'course.generation.completed', '{}'::jsonb, $1, 'too large', 1, 'COURSE', 1) returning id`,
-    [data],
+     values ('distribution_consumer', $2, 'course.generation.completed', '{}'::jsonb, $1, 'too large', 1, 'COURSE', 1) returning id`,
+    [data, `msg_big_${++stored}`],
   );
   return Number(result.rows[0]!.id);
 }

@@ -155,6 +155,11 @@ const same: ContractTypes['distribution.published'] = event;
 console.log('schema: ' + publishedSchema.$id + ' for ' + same.type);
 console.log('catalogue: ' + schemaNames.length + ' schemas, ' + PRODUCED_EVENT_TYPES.length + ' produced events, version ' + manifest.version);
 
+// A click nobody attributed is 'unknown' (in the type and the schema); languages are BCP 47 tags.
+const click: ContractTypes['op.track_enrollment_click.request'] = { id: 'dist_01JABCDEFGHJKMNPQRSTVWXYZ0', cta_type: 'unknown' };
+console.log('unknown click: ' + (validator.validate('op.track_enrollment_click.request', click).ok ? 'accepted' : 'rejected'));
+console.log('zh-Hant: ' + (validator.validate('op.create.request', { course_id: 'c1', title: 'T', language: 'zh-Hant' }).ok ? 'accepted' : 'rejected'));
+
 // The types are real, not any: a number is not a slug.
 // @ts-expect-error slug is a string
 const wrong: DistributionPublishedEvent['payload']['slug'] = 42;
@@ -209,5 +214,7 @@ t.test('when a scratch project installs the tarball, then a strict consumer type
     'garbage: not_json',
     'schema: https://schemas.course-distribution.dev/v1/distribution.published.schema.json for distribution.published',
     `catalogue: 38 schemas, 9 produced events, version ${ROOT_VERSION}`,
+    'unknown click: accepted',
+    'zh-Hant: accepted',
   ]);
 });
