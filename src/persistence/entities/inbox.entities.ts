@@ -40,6 +40,13 @@ export const DeadLetterEntity = defineEntity({
     // The replayed letters by replay time, for the retention cleanup (deleteDeadLettersReplayedBefore).
     { name: 'dead_letter_replayed_idx', expression: 'create index dead_letter_replayed_idx on dead_letter (replayed_at) where replayed_at is not null' },
   ],
+  uniques: [
+    // One open letter per consumed message (Migration20261208130000DeadLetterOnce, storeDeadLetter).
+    {
+      name: 'dead_letter_open_message_uq',
+      expression: 'create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null',
+    },
+  ],
 });
 
 /** The latest staging deployment of a course, applied to distributions of the course created later. */
