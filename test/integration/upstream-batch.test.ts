@@ -115,8 +115,30 @@ t.test('when a batch holds several events of one course, then they take effect i
 t.test('when a batch holds two completions of one course, then the second finds the distribution the first created', async (t) => {
   const first = generation('course_twice');
   const second = generation('course_twice');
-  t.strictSame(await settled(handleBatch([first, second])), ['applied', 'no-op'], 'the context read ahead for the batch is not used past the first');
+  t.strictSame(await settled(handleBatch([first, second])), ['applied', 'no-op'], 'the second sees the distribution the first created in the same transaction');
   t.equal(await distributionsOf('course_twice'), 1);
+});
+
+t.test('when a batch holds a later and then an older completion of a created course, then the later one regenerates it once and the older is a no-op', async (t) => {
+  const completed = (at: string) => delivery('course.generation.completed', generationCompleted('course_regen_batch', { title: 'Batch Kurs regen', completed_at: at }));
+  t.strictSame(await settled(handleBatch([completed('2025-12-28T09:00:00Z')])), ['applied'], 'setup: the root is created');
+  const later = completed('2025-12-29T09:00:00Z');
+  const older = completed('2025-12-28T12:00:00Z');
+  const resent = completed('2025-12-29T09:00:00Z');
+  t.strictSame(await settled(handleBatch([later, older, resent])), ['applied', 'no-op', 'no-op'], 'each completion sees what the one before it in the batch recorded');
+  const { rows } = await db.query(`select version from distribution where course_id = 'course_regen_batch'`);
+  t.strictSame(
+    rows.map((r) => r.version),
+    ['v2'],
+    'one root, bumped once',
+  );
+  const bumped = await db.query(
+    `select count(*)::int as n from outbox_event o join distribution d on d.id = o.aggregate_id where d.course_id = 'course_regen_batch' and o.event_type = 'distribution.version_bumped'`,
+  );
+  t.equal(bumped.rows[0]!.n, 1, 'one distribution.version_bumped');
+  const { rows: recorded } = await db.query(`select completed_at from course_generation where course_id = 'course_regen_batch'`);
+  t.equal(new Date(recorded[0]!.completed_at).toISOString(), '2025-12-29T09:00:00.000Z', 'the latest completed_at is recorded');
+  t.equal(await transactionsOf([later.id, older.id, resent.id]), 1, 'one transaction');
 });
 
 t.test('when a staging deployment comes before the completion in one batch, then the distribution is created with it', async (t) => {
