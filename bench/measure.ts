@@ -123,3 +123,33 @@ export interface RawClient {
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
   release(): void;
 }
+
+/** Rounds measured one after the other, as one measurement: totals summed, median p50, worst p99. */
+export function merged(rounds: readonly Measurement[]): Measurement {
+  const ops = rounds.reduce((n, r) => n + r.ops, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const p50s = rounds.map((r) => r.p50Ms).sort((a, b) => a - b);
+  return {
+    ops,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    seconds,
+    opsPerSecond: ops / seconds,
+    p50Ms: p50s[Math.floor(p50s.length / 2)] ?? 0,
+    p99Ms: Math.max(...rounds.map((r) => r.p99Ms)),
+  };
+}
+
+/**
+ * Measures several contenders in `rounds` rounds, each round starting with the next contender (0, 1, 2, then
+ * 1, 2, 0, ...), so drift of a shared machine falls on all of them alike; returns each one's rounds merged.
+ */
+export async function inRounds(contenders: ReadonlyArray<(round: number) => Promise<Measurement>>, rounds: number): Promise<Measurement[]> {
+  const measured: Measurement[][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const which = (round + k) % contenders.length;
+      measured[which]!.push(await contenders[which]!(round));
+    }
+  }
+  return measured.map(merged);
+}

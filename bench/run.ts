@@ -10,12 +10,14 @@ import { Svcm } from '@nats-io/services';
 import { connect } from '@nats-io/transport-node';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { commandSubject } from '../src/messaging/subjects.js';
-import { compare, inRawTransaction, measure, measureInterleaved, printTable, type ScenarioResult } from './measure.js';
+import { commandSubject, withPrefix } from '../src/messaging/subjects.js';
+import { jetstream } from '@nats-io/jetstream';
+import { compare, inRawTransaction, inRounds, measure, measureInterleaved, printTable, type RawClient, type ScenarioResult } from './measure.js';
 import { deleteStream, runRelayBenchmarks } from './relay.js';
 import { runIngestionBenchmark } from './ingestion.js';
 import { runLoggingBenchmark } from './logging.js';
 import { runOrmOverheadBenchmark } from './orm-overhead.js';
+import { runFilledBenchmarks } from './filled.js';
 import { startCatalogueViewPeer } from './catalogue-view-peer.js';
 import { newId } from '../src/app.js';
 
@@ -96,17 +98,20 @@ try {
   if (run('create')) {
     const creates = Math.round(4_000 * scale);
     const concurrency = 16;
-    say(`create: ${creates} requests, ${concurrency} in flight, vs raw pg inserting row + outbox row in one transaction`);
+    const rounds = 3;
+    say(`create: ${creates} requests, ${concurrency} in flight, vs raw pg (row + outbox row in one transaction) and the catalogue's design, ${rounds} rounds`);
     const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: config.db.poolMax });
     const envelope = JSON.stringify({ type: 'distribution.created', payload: { title: 'x'.repeat(40) }, meta: { tenant_id: tenant } });
+    const insertRow = (client: RawClient | pg.Pool, id: string, i: number, tenantId: string) =>
+      client.query(
+        `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
+         values ($1, $2, $3, $4, 'de', $5, '', '{}', 'private', 'v1', '{}', $6, now(), now())`,
+        [id, tenantId, `course_${i}`, `${tenantId}-${id.toLowerCase().replace(/_/g, '-')}`, `Raw ${i}`, '{"label":"x","type":"primary_button"}'],
+      );
     const rawInsert = (i: number) =>
       inRawTransaction(pool, async (client) => {
         const id = `dist_raw${i}${randomBytes(6).toString('hex')}`;
-        await client.query(
-          `insert into distribution (id, tenant_id, course_id, slug, language, title, description, target_group, visibility, version, seo, cta, created_at, updated_at)
-           values ($1, $2, $3, $4, 'de', $5, '', '{}', 'private', 'v1', '{}', $6, now(), now())`,
-          [id, 'raw', `course_${i}`, `raw-${id.toLowerCase().replace(/_/g, '-')}`, `Raw ${i}`, '{"label":"x","type":"primary_button"}'],
-        );
+        await insertRow(client, id, i, 'raw');
         await client.query(`insert into outbox_event (event_id, event_type, subject, aggregate_id, tenant_id, envelope) values ($1, 'distribution.created', $2, $3, 'raw', $4)`, [
           `evt_${id}`,
           `distribution.created.${id}`,
@@ -114,19 +119,44 @@ try {
           envelope,
         ]);
       });
-    await measure(rawInsert, { total: 500, concurrency });
-    const base = await measure((i) => rawInsert(i + 1_000_000), { total: creates, concurrency });
-    const result = await measure((i) => request('create', { course_id: `course_c${i % 100}`, title: `Neuer Kurs über Geldanlage ${i}`, language: 'de' }), {
-      total: creates,
-      concurrency,
+    // The catalogue's design as a service on the same framework: insert the row (its own transaction), then publish
+    // distribution.created straight to JetStream (msgID, PubAck awaited) and reply; no outbox.
+    const js = jetstream(app.nc);
+    noopService.addEndpoint('catalogue_create', {
+      subject: `${prefix}.catalogue_create`,
+      handler: (_err, msg) => {
+        void (async () => {
+          const body = msg.json<{ course_id: string; title: string }>();
+          const id = `dist_cat${randomBytes(8).toString('hex')}`;
+          await insertRow(pool, id, Number(body.course_id.replace(/\D/g, '')), 'catalogue');
+          await js.publish(withPrefix(prefix, `distribution.created.${id}`), envelope, { msgID: `evt_${id}` });
+          msg.respond(JSON.stringify({ id }));
+        })().catch((err: Error) => msg.respondError(500, err.message));
+      },
     });
+    const catalogueCreate = (i: number) => nc.request(`${prefix}.catalogue_create`, JSON.stringify({ course_id: `course_k${i}`, title: `Katalog ${i}` }), { timeout: 30_000 });
+    const serviceCreate = (i: number) => request('create', { course_id: `course_c${i % 100}`, title: `Neuer Kurs über Geldanlage ${i}`, language: 'de' });
+    await measure(rawInsert, { total: 500, concurrency });
+    await measure(serviceCreate, { total: 500, concurrency });
+    await measure((i) => catalogueCreate(i + 1_000_000), { total: 500, concurrency });
+    const perRound = Math.ceil(creates / rounds);
+    const [base, result, catalogue] = await inRounds(
+      [
+        (round) => measure((i) => rawInsert((round + 1) * 1_000_000 + i), { total: perRound, concurrency }),
+        (round) => measure((i) => serviceCreate((round + 1) * 1_000_000 + i), { total: perRound, concurrency }),
+        (round) => measure((i) => catalogueCreate((round + 2) * 1_000_000 + i), { total: perRound, concurrency }),
+      ],
+      rounds,
+    );
     await pool.end();
-    results.push(compare('create (16 in flight)', result, 'raw pg: row + outbox row, one transaction', base, 0.5));
+    results.push(compare('create (16 in flight)', result!, 'raw pg: row + outbox row, one transaction', base!, 0.8));
+    results.push(compare('create (16 in flight)', result!, "the catalogue's design: insert, then js.publish after the commit (no outbox), same framework", catalogue!, 1));
   }
   results.push(...(await runLoggingBenchmark({ serverUrl, scale, say, run })));
   results.push(...(await runRelayBenchmarks({ serverUrl, scale, say, run })));
   results.push(...(await runIngestionBenchmark({ serverUrl, scale, say, run })));
   results.push(...(await runOrmOverheadBenchmark({ databaseUrl: dbUrl.toString(), scale, say, run })));
+  results.push(...(await runFilledBenchmarks({ serverUrl, scale, say, run })));
 } finally {
   await noopService.stop();
   await nc.drain();

@@ -71,6 +71,11 @@ export interface ConsumerSettings {
   maxAckPending: number;
   /** Messages handled at once by one instance (per-distribution order is kept by the mailbox). */
   concurrency: number;
+  /**
+   * Messages handled in one transaction (src/application/upstream-batch.ts): up to this many of what one pull has
+   * buffered; 1 = one transaction per message.
+   */
+  batchSize: number;
   /** A consumed event larger than this is dead-lettered as too large (its own limit: events are not requests). */
   maxEventBytes: number;
   retryBaseMs: number;
@@ -291,6 +296,7 @@ function consumerConfig(
     ackWaitMs: integer('CONSUMER_ACK_WAIT_MS', 30_000, 1000, 3_600_000),
     maxAckPending: integer('CONSUMER_MAX_ACK_PENDING', 1000, 1, 100_000),
     concurrency: integer('CONSUMER_CONCURRENCY', 64, 1, 10_000),
+    batchSize: integer('CONSUMER_BATCH_SIZE', 16, 1, 1000),
     maxEventBytes: integer('CONSUMER_MAX_EVENT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     retryBaseMs: integer('CONSUMER_RETRY_BASE_MS', 1000, 10, 600_000),
     retryMaxMs: integer('CONSUMER_RETRY_MAX_MS', 60_000, 10, 3_600_000),

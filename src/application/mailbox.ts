@@ -17,6 +17,14 @@ export interface Mailbox {
    * Turns are taken in sorted key order, so two multi-key items can never wait for each other in a cycle.
    */
   runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` once every item queued before it on any of `keys` has finished: it takes its place in all their
+   * queues at once, at the call (a batch of consumed events keeps its place in the order of every course in it).
+   * One item towards `maxPending`. `work` may take further turns with `run`/`runAll` on keys not in `keys`, as long
+   * as nothing that holds those keys waits for one of `keys` (the batched consumer takes course keys here, then
+   * distribution keys; commands only ever hold distribution keys).
+   */
+  runTogether<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
   /** Items accepted and not yet finished. */
   readonly pending: number;
   stop(): Promise<void>;
@@ -32,14 +40,19 @@ export function createMailbox(options: MailboxOptions): Mailbox {
   let drained: Promise<void> | undefined;
 
   function run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return runTogether([key], work);
+  }
+
+  function runTogether<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
     if (stopping) return Promise.reject(new ServiceFailure('SHUTTING_DOWN', 'the service is shutting down; retry on another instance'));
     if (pending >= options.maxPending) {
       return Promise.reject(new ServiceFailure('OVERLOADED', `more than ${options.maxPending} requests are in progress; retry shortly`));
     }
     pending++;
-    const previous = tails.get(key) ?? Promise.resolve();
+    const unique = [...new Set(keys)];
+    const previous = unique.length === 1 ? (tails.get(unique[0]!) ?? Promise.resolve()) : Promise.all(unique.map((key) => tails.get(key) ?? Promise.resolve()));
     const result = previous.then(work).finally(() => {
-      if (tails.get(key) === tail) tails.delete(key);
+      for (const key of unique) if (tails.get(key) === tail) tails.delete(key);
       pending--;
       if (pending === 0) idle?.();
     });
@@ -47,7 +60,7 @@ export function createMailbox(options: MailboxOptions): Mailbox {
       () => undefined,
       () => undefined,
     );
-    tails.set(key, tail);
+    for (const key of unique) tails.set(key, tail);
     return result;
   }
 
@@ -60,6 +73,7 @@ export function createMailbox(options: MailboxOptions): Mailbox {
   return {
     run,
     runAll,
+    runTogether,
     get pending() {
       return pending;
     },

@@ -36,7 +36,7 @@ export interface UpstreamMessage {
   correlationId: string | undefined;
 }
 
-const courseKey = (courseId: string) => `course:${courseId}`;
+export const courseKey = (courseId: string) => `course:${courseId}`;
 
 /** The events caused by a consumed event carry its correlation (a new one when it has none), and it is their cause. */
 function lineage(deps: ServiceDeps, message: UpstreamMessage, tenantId: string, timestamp: string): EventLineage {
@@ -55,8 +55,9 @@ export function onGenerationCompleted(deps: ServiceDeps, message: UpstreamMessag
 
 /**
  * The effect of one course.generation.completed in the transaction `tx`, which has claimed the message (and so
- * holds the course lock): record its completed_at; no live root -> create it (with the course's staging deployment,
- * if any); a live root and a later completed_at than recorded -> bump each live root's version; else no-op.
+ * holds the course lock; the per-message path above and the batch, upstream-batch.ts, both call it): record its
+ * completed_at; no live root -> create it (with the course's staging deployment, if any); a live root and a later
+ * completed_at than recorded -> bump each live root's version; else no-op.
  */
 export async function applyGenerationCompleted(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, course: CourseGenerationCompletedPayload): Promise<UpstreamOutcome> {
   const { regenerated, hasLiveRoot, staging } = await recordGenerationAndFindContext(tx, course.tenant_id, course.course_id, course.completed_at);
@@ -92,16 +93,26 @@ export async function onDeployedStaging(deps: ServiceDeps, message: UpstreamMess
   return deps.mailbox.runAll(keys, () =>
     withRetries(deps, async (tx: Sql) => {
       if (!(await claimMessage(tx, message.identity, courseLockKey(deployment.course_id)))) return 'duplicate';
-      await recordCourseStaging(tx, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
-      const now = deps.now().toISOString();
-      for (const loaded of await findLiveByCourse(tx, deployment.course_id)) {
-        const decision = decide(loaded.state, stagingCommand(deployment), now);
-        if (!decision.ok) throw ServiceFailure.from(decision.rejection);
-        if (decision.events.length === 0) continue;
-        await updateDistribution(tx, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
-        await recordEvents(deps, tx, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
-      }
-      return 'applied';
+      return applyDeployedStaging(deps, tx, message, event);
     }),
   );
+}
+
+/**
+ * The effect of a course.deployed.staging in the transaction `tx`, which has claimed the message and holds the
+ * course's lock, and whose caller holds the mailbox turns of the course's live distributions (the per-message path
+ * above and the batch, upstream-batch.ts, both call it).
+ */
+export async function applyDeployedStaging(deps: ServiceDeps, tx: Sql, message: UpstreamMessage, event: CourseDeployedStagingEvent): Promise<UpstreamOutcome> {
+  const deployment = event.payload;
+  await recordCourseStaging(tx, deployment.course_id, { stagingUrl: deployment.staging_url, deployedAt: deployment.deployed_at });
+  const now = deps.now().toISOString();
+  for (const loaded of await findLiveByCourse(tx, deployment.course_id)) {
+    const decision = decide(loaded.state, stagingCommand(deployment), now);
+    if (!decision.ok) throw ServiceFailure.from(decision.rejection);
+    if (decision.events.length === 0) continue;
+    await updateDistribution(tx, decision.events.reduce(evolve, loaded.state), loaded.rowVersion);
+    await recordEvents(deps, tx, lineage(deps, message, loaded.state.tenant_id, now), decision.events);
+  }
+  return 'applied';
 }

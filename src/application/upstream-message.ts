@@ -71,41 +71,79 @@ export function consumedEventTypeOf(subjectPrefix: string, subject: string): Con
 /** Handles one message; `seen`, when given, receives the message's identification (for the consumer's log line). */
 export type UpstreamMessageHandler = (delivery: UpstreamDelivery, seen?: MessageIdentification) => Promise<ProcessOutcome>;
 
-export function createUpstreamMessageHandler(
-  deps: ServiceDeps,
-  options: { consumerName: string; subjectPrefix: string; /** Larger messages are dead-lettered as too large. */ maxEventBytes: number },
-): UpstreamMessageHandler {
-  return async (delivery, seen) => {
-    const type = consumedEventTypeOf(options.subjectPrefix, delivery.subject);
-    if (!type) return 'ignored';
-    const decoded = deps.validator.parse(type, delivery.data, { maxBytes: options.maxEventBytes });
-    if (!decoded.ok) throw new PermanentMessageError(`${type} rejected (${decoded.kind}): ${formatIssues(decoded.issues)}`);
-    const envelope = decoded.value as ConsumedEventEnvelope;
-    const message: UpstreamMessage = {
-      identity: {
-        consumer: options.consumerName,
-        messageId: messageIdOf(delivery, envelope.id),
-        stream: delivery.stream,
-        streamSeq: delivery.streamSeq,
-        subject: delivery.subject,
-      },
-      eventId: envelope.id,
-      correlationId: envelope.meta?.correlation_id ?? undefined,
-    };
-    if (seen) {
-      seen.messageId = message.identity.messageId;
-      seen.eventId = envelope.id;
-      seen.courseId = decoded.value.payload.course_id;
-    }
-    switch (type) {
-      case 'course.generation.completed':
-        return onGenerationCompleted(deps, message, decoded.value as CourseGenerationCompletedEvent);
-      case 'course.deployed.staging':
-        return onDeployedStaging(deps, message, decoded.value as CourseDeployedStagingEvent);
-      default: {
-        const unknown: never = type;
-        throw new Error(`no handler for ${String(unknown)}`);
-      }
-    }
+/** Options of the decoding: whose inbox, which deployment prefix, the size limit of an event. */
+export interface UpstreamDecodeOptions {
+  consumerName: string;
+  subjectPrefix: string;
+  /** Larger messages are dead-lettered as too large. */
+  maxEventBytes: number;
+}
+
+/** A message decoded: its event, typed by its type, and the message's dedup identity and lineage. */
+export type DecodedUpstream =
+  | { type: 'course.generation.completed'; message: UpstreamMessage; event: CourseGenerationCompletedEvent }
+  | { type: 'course.deployed.staging'; message: UpstreamMessage; event: CourseDeployedStagingEvent };
+
+/**
+ * Decodes a delivery: undefined for a subject we do not consume (ignored); throws PermanentMessageError when it
+ * cannot be decoded. Fills `seen` as soon as the message is identified.
+ */
+export function decodeUpstream(
+  deps: Pick<ServiceDeps, 'validator'>,
+  options: UpstreamDecodeOptions,
+  delivery: UpstreamDelivery,
+  seen?: MessageIdentification,
+): DecodedUpstream | undefined {
+  const type = consumedEventTypeOf(options.subjectPrefix, delivery.subject);
+  if (!type) return undefined;
+  const decoded = deps.validator.parse(type, delivery.data, { maxBytes: options.maxEventBytes });
+  if (!decoded.ok) throw new PermanentMessageError(`${type} rejected (${decoded.kind}): ${formatIssues(decoded.issues)}`);
+  const envelope = decoded.value as ConsumedEventEnvelope;
+  const message: UpstreamMessage = {
+    identity: {
+      consumer: options.consumerName,
+      messageId: messageIdOf(delivery, envelope.id),
+      stream: delivery.stream,
+      streamSeq: delivery.streamSeq,
+      subject: delivery.subject,
+    },
+    eventId: envelope.id,
+    correlationId: envelope.meta?.correlation_id ?? undefined,
   };
+  if (seen) {
+    seen.messageId = message.identity.messageId;
+    seen.eventId = envelope.id;
+    seen.courseId = decoded.value.payload.course_id;
+  }
+  switch (type) {
+    case 'course.generation.completed':
+      return { type, message, event: decoded.value as CourseGenerationCompletedEvent };
+    case 'course.deployed.staging':
+      return { type, message, event: decoded.value as CourseDeployedStagingEvent };
+    default: {
+      const unknown: never = type;
+      throw new Error(`no handler for ${String(unknown)}`);
+    }
+  }
+}
+
+export function createUpstreamMessageHandler(deps: ServiceDeps, options: UpstreamDecodeOptions): UpstreamMessageHandler {
+  return async (delivery, seen) => {
+    const decoded = decodeUpstream(deps, options, delivery, seen);
+    return decoded ? handleDecoded(deps, decoded) : 'ignored';
+  };
+}
+
+/** The per-message path of a decoded message: its own mailbox turn and transaction (upstream-events.ts). */
+export function handleDecoded(deps: ServiceDeps, decoded: DecodedUpstream): Promise<UpstreamOutcome> {
+  switch (decoded.type) {
+    case 'course.generation.completed':
+      return onGenerationCompleted(deps, decoded.message, decoded.event);
+    case 'course.deployed.staging':
+      return onDeployedStaging(deps, decoded.message, decoded.event);
+    default: {
+      const unknown: never = decoded;
+      throw new Error(`no handler for ${String((unknown as DecodedUpstream).type)}`);
+    }
+  }
 }

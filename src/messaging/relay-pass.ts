@@ -20,7 +20,8 @@
  *   Each sweep through the backlog tries such a row once; sweeps with failures are followed by the backoff.
  *
  * Pipelining (throughput): while a full batch is published, the next one is already read (rows after the batch's
- * last id), and a batch's rows are marked while the next batch is published. Both queries run on the session's
+ * last id, counting the batch's own rows as published: without that, a backlog spread over many distributions read
+ * ahead nothing and every batch took two passes), and a batch's rows are marked while the next batch is published. Both queries run on the session's
  * one connection, in order. A read after the cursor may miss a row with a smaller id that committed late: such a
  * row has no committed successor in its distribution (ids follow commit order per distribution), and a pass from
  * the start picks it up before a pass reports `drained`. After a failure other than refusals of rows on their own
@@ -71,6 +72,14 @@ export interface RelayPasses {
   settle(): Promise<void>;
 }
 
+interface ReadBatch {
+  rows: UnpublishedRow[];
+  /** The read returned a whole batch: more may follow. */
+  full: boolean;
+  /** The last id the read returned (where the next read starts). */
+  lastId: string | undefined;
+}
+
 interface BatchOutcome {
   published: string[];
   failures: PublishFailure[];
@@ -95,7 +104,8 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
   const db = session.db;
   /** Where the next pass reads from: after this id, or from the start when undefined. */
   let cursor: string | undefined;
-  let prefetched: Promise<UnpublishedRow[]> | undefined;
+  /** The next batch read ahead: the rows to publish and the last id the read covered (rows may have been dropped). */
+  let prefetched: Promise<ReadBatch> | undefined;
   let marking: Promise<void> = Promise.resolve();
   /** Rows kept and rows parked by the passes of this sweep (from the start to the end of the backlog). */
   let sweep: { failed: number; parked: ParkedRow[] } = { failed: 0, parked: [] };
@@ -169,14 +179,31 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
     return outcome;
   }
 
+  /** A batch after `afterId` (from the start when undefined), with `inFlight` being published meanwhile. */
+  async function readBatch(afterId: string | undefined, inFlight: readonly UnpublishedRow[] = []): Promise<ReadBatch> {
+    const rows = await fetchUnpublished(
+      db,
+      options.batchSize,
+      afterId,
+      inFlight.map((row) => row.id),
+    );
+    return { rows, full: rows.length >= options.batchSize, lastId: rows.at(-1)?.id };
+  }
+
   return {
     async run() {
       const fromStart = cursor === undefined;
-      const rows = await (prefetched ?? fetchUnpublished(db, options.batchSize, cursor));
+      const { rows, full, lastId } = await (prefetched ?? readBatch(cursor));
       prefetched = undefined;
-      const full = rows.length >= options.batchSize;
-      if (full) prefetched = handled(fetchUnpublished(db, options.batchSize, rows.at(-1)!.id));
+      if (full) prefetched = handled(readBatch(lastId, rows));
       const outcome = await publishChains(rows);
+      // The read ahead counted on this batch's rows being published: a distribution whose chain ended otherwise
+      // (a failure, a lost session) keeps its later rows for the pass from the start.
+      const published = new Set(outcome.published);
+      const unfinished = new Set(rows.filter((row) => !published.has(row.id)).map((row) => row.aggregateId));
+      if (prefetched && unfinished.size > 0) {
+        prefetched = handled(prefetched.then((next) => ({ ...next, rows: next.rows.filter((row) => !unfinished.has(row.aggregateId)) })));
+      }
       await marking;
       marking = handled(markPublished(db, outcome.published));
 
@@ -199,7 +226,7 @@ export function createRelayPasses(session: RelaySession, deps: RelayPassDeps, op
         }
       }
       if (full) {
-        cursor = rows.at(-1)!.id;
+        cursor = lastId;
         return { kind: 'more', failing: sweep.failed > 0 };
       }
       await marking;

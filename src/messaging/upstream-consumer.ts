@@ -1,6 +1,8 @@
 /**
  * The upstream consumer: CourseFactory's events from the durable JetStream consumer, each settled exactly one way;
- * nothing is dropped silently. Who acks: this module, always after the message's transaction has ended.
+ * nothing is dropped silently. Who acks: this module, always after the message's transaction has ended (with
+ * CONSUMER_BATCH_SIZE > 1 the messages one pull buffered share one transaction, upstream-batch.ts; a batch that
+ * fails is handled again one message per transaction, so each message below is still settled on its own).
  * - processed (applied, no-op, duplicate, ignored) -> ack;
  * - failed -> the failure policy judges it and consumer-settlement.ts picks nak(delay) or dead letter (subject,
  *   headers, bytes, reason, delivery count) + term(). term() carries no reason: nats-server 2.9 ignores a term
@@ -31,6 +33,8 @@ import { ServiceFailure } from '../errors.js';
 import { classify, type FailureOutcome } from '../failure-policy.js';
 import { markDeadLetterReplayed, storeDeadLetter, type DeadLetter } from '../persistence/dead-letters.js';
 import { consumedLogLevel, type ConsumedLogFields, type ConsumedOutcome } from './consumer-log.js';
+import { createUpstreamBatchHandler } from '../application/upstream-batch.js';
+import { createBatcher } from './consumer-batcher.js';
 import { createPullLoop } from './consumer-pull-loop.js';
 import { deadLetterDelivery, retryDelay, settleFailure, type DeliveryLimits } from './consumer-settlement.js';
 import { createIntakePause } from './intake-pause.js';
@@ -77,7 +81,9 @@ export async function probeWritable(db: Sql): Promise<void> {
 
 export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, settings: ConsumerSettings, subjectPrefix: string, hooks: ConsumerHooks = {}): UpstreamConsumer {
   const log = deps.log.child({ component: 'upstream-consumer', consumer: settings.durableName });
-  const handle = createUpstreamMessageHandler(deps, { consumerName: settings.durableName, subjectPrefix, maxEventBytes: settings.maxEventBytes });
+  const decoding = { consumerName: settings.durableName, subjectPrefix, maxEventBytes: settings.maxEventBytes };
+  const handle = createUpstreamMessageHandler(deps, decoding);
+  const handleBatch = createUpstreamBatchHandler(deps, decoding);
   const stopped = new AbortController();
   let processed = 0;
   let deadLettered = 0;
@@ -94,7 +100,7 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     signal: stopped.signal,
     log,
   });
-  const pullLoop = createPullLoop(jetstream(nc), settings, { settle, pause, signal: stopped.signal, log, onSubscribed });
+  const pullLoop = createPullLoop(jetstream(nc), settings, { settle: settleInTurn, pause, signal: stopped.signal, log, onSubscribed });
 
   /** Takes the durable's max_deliver as the server has it; one that keeps no deliveries in reserve is reported. */
   function onSubscribed(info: ConsumerInfo): void {
@@ -186,9 +192,17 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     }
   }
 
-  /** Handles one message and settles it exactly one way; logs it in one line (consumer-log.ts). */
-  async function settle(m: JsMsg): Promise<void> {
-    const begun = process.hrtime.bigint();
+  /** A message taken in hand: what settling it needs, from the moment it was taken. */
+  interface InHand {
+    m: JsMsg;
+    begun: bigint;
+    delivery: UpstreamDelivery;
+    seen: MessageIdentification;
+    line: ConsumedLogFields;
+    stillWorking: NodeJS.Timeout;
+  }
+
+  function takeInHand(m: JsMsg): InHand {
     const delivery: UpstreamDelivery = {
       subject: m.subject,
       headers: headersToRecord(m.headers),
@@ -196,7 +210,6 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
       stream: m.info.stream,
       streamSeq: m.info.streamSequence,
     };
-    const seen: MessageIdentification = {};
     // Every field named up front, in the order of the line (pino leaves out the ones still undefined).
     const line: ConsumedLogFields = {
       subject: m.subject,
@@ -211,8 +224,17 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     // A message may wait in its mailbox behind other work: tell the server we still have it, so ack_wait does not
     // hand it to another instance meanwhile (that would be harmless, the inbox dedups, but wasted).
     const stillWorking = setInterval(() => m.working(), Math.max(500, settings.ackWaitMs / 2));
+    return { m, begun: process.hrtime.bigint(), delivery, seen: {}, line, stillWorking };
+  }
+
+  /**
+   * Settles a message in hand exactly one way once its handling (`handled`, whose transaction has ended when it
+   * settles) is known; logs it in one line (consumer-log.ts).
+   */
+  async function settleHandled(held: InHand, handled: Promise<ProcessOutcome>): Promise<void> {
+    const { m, delivery, seen, line } = held;
     try {
-      const outcome = await handle(delivery, seen);
+      const outcome = await handled;
       processed++;
       if (hooks.beforeAck && !hooks.beforeAck(delivery, outcome)) return;
       m.ack();
@@ -220,13 +242,40 @@ export function createUpstreamConsumer(nc: NatsConnection, deps: ServiceDeps, se
     } catch (err) {
       line.outcome = await settleFailed(m, delivery, seen, err, line);
     } finally {
-      clearInterval(stillWorking);
+      clearInterval(held.stillWorking);
     }
     line.message_id = seen.messageId ?? delivery.headers['Nats-Msg-Id']?.[0];
     line.event_id = seen.eventId;
     line.course_id = seen.courseId;
-    line.duration_ms = millisecondsSince(begun);
+    line.duration_ms = millisecondsSince(held.begun);
     log[consumedLogLevel(line.outcome)](line, 'message settled');
+  }
+
+  /** Handles one message in its own transaction and settles it. */
+  function settle(m: JsMsg): Promise<void> {
+    const held = takeInHand(m);
+    return settleHandled(held, handle(held.delivery, held.seen));
+  }
+
+  /** Handles the messages in one transaction (upstream-batch.ts) and settles each; one promise per message. */
+  function settleBatch(ms: readonly JsMsg[]): Promise<void>[] {
+    const held = ms.map(takeInHand);
+    const outcomes = handleBatch(held.map(({ delivery, seen }) => ({ delivery, seen })));
+    return held.map((h, i) => settleHandled(h, outcomes[i]!));
+  }
+
+  /** With CONSUMER_BATCH_SIZE > 1, what the pull hands over is gathered into batches (consumer-batcher.ts). */
+  const gather =
+    settings.batchSize > 1
+      ? createBatcher<{ m: JsMsg; settled: (done: Promise<void>) => void }>(settings.batchSize, (batch) => {
+          const done = settleBatch(batch.map((item) => item.m));
+          batch.forEach((item, i) => item.settled(done[i]!));
+        })
+      : undefined;
+  /** What the pull loop calls for each message: resolves once the message is settled. */
+  function settleInTurn(m: JsMsg): Promise<void> {
+    if (!gather) return settle(m);
+    return new Promise<void>((resolve, reject) => gather({ m, settled: (done) => void done.then(resolve, reject) }));
   }
 
   return {

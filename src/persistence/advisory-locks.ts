@@ -53,7 +53,12 @@ const TEXT_KEY_HASH_SEED = 7_262_002;
  * SQL that takes a transaction-scoped advisory lock named by the text parameter `?` and waits for it: whatever else
  * holds that name, in any instance, finishes its transaction first.
  */
-export const TEXT_KEY_LOCK_SQL = `pg_advisory_xact_lock(hashtextextended(?, ${TEXT_KEY_HASH_SEED}))`;
+export const TEXT_KEY_LOCK_SQL = textKeyLockOf('?');
+
+/** The same lock named by the SQL text expression `name` (e.g. a column of a set of names). */
+export function textKeyLockOf(name: string): string {
+  return `pg_advisory_xact_lock(hashtextextended(${name}, ${TEXT_KEY_HASH_SEED}))`;
+}
 
 /**
  * The text lock that serialises everything touching one course's distributions from consumed events, across

@@ -142,3 +142,9 @@ export async function updateDistribution(db: Sql, state: DistributionState, expe
   if (changed.length !== 1) throw new ConcurrentChangeError(state.id);
   return expectedRowVersion + 1;
 }
+
+/** Ids of the live distributions of the courses (in every tenant): the mailbox keys a batch of staging deployments takes. */
+export async function findLiveIdsByCourses(db: Sql, courseIds: readonly string[]): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(`select id from distribution where course_id = any(?::text[]) and deleted_at is null`, [courseIds]);
+  return rows.map((r) => r.id);
+}

@@ -5,7 +5,7 @@
  * it taken. Rows are kept for the dedup retention and deleted in bounded batches.
  */
 import type { Sql } from './database.js';
-import { TEXT_KEY_LOCK_SQL } from './advisory-locks.js';
+import { TEXT_KEY_LOCK_SQL, textKeyLockOf } from './advisory-locks.js';
 
 export interface MessageIdentity {
   consumer: string;
@@ -46,4 +46,28 @@ export async function deleteProcessedMessagesBefore(db: Sql, olderThan: Date, ba
     [olderThan, batchSize],
   );
   return deleted.length;
+}
+
+/**
+ * Claims several messages in one statement (the batched consumer): returns the message ids this transaction
+ * claimed; the others were processed before. A message id that occurs twice in `messages` is claimed once (by its
+ * first occurrence: the caller treats the later ones as duplicates). The transaction-scoped text locks named
+ * `serialiseOn` are taken first, in the same statement, in sorted order (so two batches, in any instances, cannot
+ * wait for each other in a cycle), and held until the transaction ends: the batch serialises with every other
+ * claim of the same names, as claimMessage does.
+ */
+export async function claimMessages(db: Sql, messages: readonly MessageIdentity[], serialiseOn: readonly string[]): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const locks = [...new Set(serialiseOn)].sort();
+  const column = <K extends keyof MessageIdentity>(key: K) => messages.map((m) => m[key]);
+  const claimed = await db.execute<{ message_id: string }>(
+    `with serialised as materialized (select count(*) from (select ${textKeyLockOf('k')} from unnest(?::text[]) as k) as locks)
+     insert into processed_message (consumer, message_id, stream, stream_seq, subject)
+     select m.consumer, m.message_id, m.stream, m.stream_seq, m.subject
+       from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) with ordinality as m(consumer, message_id, stream, stream_seq, subject, position), serialised
+      order by m.position
+     on conflict do nothing returning message_id`,
+    [locks, column('consumer'), column('messageId'), column('stream'), column('streamSeq'), column('subject')],
+  );
+  return new Set(claimed.map((row) => row.message_id));
 }

@@ -39,9 +39,12 @@ export interface UnpublishedRow {
  * A read after `afterId` leaves out every row whose distribution still has an unpublished row at or before
  * `afterId`: one that committed after the relay read past its id, or that failed. Publishing the later row first
  * would break the order per distribution; both are published by the next pass from the start, in id order.
+ * The rows of `inFlight` (the batch being published while this one is read) do not count as such: the caller
+ * publishes what this returns only after that batch's chains ended, and drops the rows of a distribution whose
+ * chain did not end with all its rows acknowledged.
  * Parked rows, and every row with a parked row before it in its distribution, are left out of every read.
  */
-export async function fetchUnpublished(db: Queryable, limit: number, afterId?: string): Promise<UnpublishedRow[]> {
+export async function fetchUnpublished(db: Queryable, limit: number, afterId?: string, inFlight: readonly string[] = []): Promise<UnpublishedRow[]> {
   const result = await db.query<UnpublishedRow>(
     `select o.id::text as id, event_id as "eventId", event_type as "eventType", subject, aggregate_id as "aggregateId",
             envelope::text as body,
@@ -51,9 +54,9 @@ export async function fetchUnpublished(db: Queryable, limit: number, afterId?: s
       where published_at is null and parked_at is null and o.id > $2
         and not exists (select 1 from outbox_event e
                          where e.aggregate_id = o.aggregate_id and e.published_at is null and e.id < o.id
-                           and (e.id <= $2 or e.parked_at is not null))
+                           and (e.id <= $2 or e.parked_at is not null) and e.id <> all($3::bigint[]))
       order by o.id limit $1`, // o.id: the bigint, not the text alias `id` (which would sort 10 before 5)
-    [limit, afterId ?? '0'],
+    [limit, afterId ?? '0', inFlight],
   );
   return result.rows;
 }

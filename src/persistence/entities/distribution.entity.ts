@@ -55,6 +55,10 @@ export const DistributionEntity = defineEntity({
     { name: 'distribution_target_group_live_idx', expression: 'create index distribution_target_group_live_idx on distribution using gin (target_group) where deleted_at is null' },
     { name: 'distribution_derived_from_live_idx', expression: 'create index distribution_derived_from_live_idx on distribution (derived_from, id) where deleted_at is null' },
     { name: 'distribution_course_live_idx', expression: 'create index distribution_course_live_idx on distribution (course_id) where deleted_at is null' },
+    {
+      name: 'distribution_course_root_live_idx',
+      expression: 'create index distribution_course_root_live_idx on distribution (course_id, tenant_id) where derived_from is null and deleted_at is null',
+    },
   ],
   uniques: [
     { name: 'distribution_tenant_slug_live_uq', expression: 'create unique index distribution_tenant_slug_live_uq on distribution (tenant_id, slug) where deleted_at is null' },

@@ -45,6 +45,13 @@ export const DeadLetterEntity = defineEntity({
       expression: 'create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null',
     },
   ],
+  uniques: [
+    // One open letter per consumed message (Migration20261208130000DeadLetterOnce, storeDeadLetter).
+    {
+      name: 'dead_letter_open_message_uq',
+      expression: 'create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null',
+    },
+  ],
 });
 
 /** The latest staging deployment of a course, applied to distributions of the course created later. */

@@ -8,6 +8,7 @@ import { Migration20261208100000CounterPending } from './Migration20261208100000
 import { Migration20261208110000CourseGeneration } from './Migration20261208110000CourseGeneration.js';
 import { Migration20261208120000CourseStagingAfterLock } from './Migration20261208120000CourseStagingAfterLock.js';
 import { Migration20261208130000DeadLetterOnce } from './Migration20261208130000DeadLetterOnce.js';
+import { Migration20261208140000CourseRootIndex } from './Migration20261208140000CourseRootIndex.js';
 
 /** Every migration, in order. Listed here (not globbed from disk) so tsx, dist and bundles all find them. */
 export const migrationsList = [
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: 'Migration20261208110000CourseGeneration', class: Migration20261208110000CourseGeneration },
   { name: 'Migration20261208120000CourseStagingAfterLock', class: Migration20261208120000CourseStagingAfterLock },
   { name: 'Migration20261208130000DeadLetterOnce', class: Migration20261208130000DeadLetterOnce },
+  { name: 'Migration20261208140000CourseRootIndex', class: Migration20261208140000CourseRootIndex },
 ];
