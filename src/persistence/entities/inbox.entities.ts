@@ -39,14 +39,9 @@ export const DeadLetterEntity = defineEntity({
     { name: 'dead_letter_open_idx', expression: 'create index dead_letter_open_idx on dead_letter (id) where replayed_at is null' },
     // The replayed letters by replay time, for the retention cleanup (deleteDeadLettersReplayedBefore).
     { name: 'dead_letter_replayed_idx', expression: 'create index dead_letter_replayed_idx on dead_letter (replayed_at) where replayed_at is not null' },
-    // One open letter per consumed message (storeDeadLetter: a redelivery after a lost term() finds its letter).
-    {
-      name: 'dead_letter_open_message_uq',
-      expression: 'create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null',
-    },
   ],
   uniques: [
-    // One open letter per consumed message (Migration20261208130000DeadLetterOnce, storeDeadLetter).
+    // One open letter per consumed message (Migration20261208130000DeadLetterOnce; storeDeadLetter: a redelivery after a lost term() finds its letter).
     {
       name: 'dead_letter_open_message_uq',
       expression: 'create unique index dead_letter_open_message_uq on dead_letter (consumer, message_id) where replayed_at is null and message_id is not null',
