@@ -68,7 +68,12 @@ try {
   for (let i = 0; i < later; i++) results.push(await startOnce('embedded, later start', { DATA_DIR: dataDir }));
   const serverUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const admin = new pg.Client({ connectionString: serverUrl });
-  if (await admin.connect().then(() => true, () => false)) {
+  if (
+    await admin.connect().then(
+      () => true,
+      () => false,
+    )
+  ) {
     const db = `cd_bench_${randomBytes(4).toString('hex')}`;
     await admin.query(`create database "${db}"`);
     const url = new URL(serverUrl);

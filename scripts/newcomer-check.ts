@@ -5,12 +5,14 @@
  * Exit code 0 when all of that held, 1 otherwise (what failed on stderr).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const NATS = 'nats://127.0.0.1:4222';
-const say = (line: string) => process.stdout.write(`[newcomer] ${line}\n`);
+const started = Date.now();
+const say = (line: string) => process.stdout.write(`[newcomer +${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
 
 /** The environment of a newcomer: this one without the service's own keys. */
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !['DATABASE_URL', 'NATS_URL', 'NATS_SUBJECT_PREFIX', 'DATA_DIR', 'NODE_ENV'].includes(key)));
@@ -23,6 +25,24 @@ function npm(args: string[]): { child: ChildProcess; output: () => string; exite
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { child, output: () => output, exited };
+}
+
+/**
+ * The service's own process in the group `group` (npm -> sh -> node dist/src/main.js): signalled alone, as a
+ * process manager would, its exit code is npm's (a signal to npm itself would end npm first).
+ */
+function serviceProcess(group: number): number {
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      // `node dist/src/main.js`, not the `sh -c "… && node dist/src/main.js"` that started it.
+      if (pgid === group && readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('dist/src/main.js')) return Number(entry);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  throw new Error('the service process (node dist/src/main.js) was not found');
 }
 
 const nc = await connect({ servers: NATS });
@@ -58,13 +78,15 @@ try {
     await sleep(100);
   }
   say(`${subject} is on the DISTRIBUTION stream`);
-  process.kill(-service.child.pid!, 'SIGTERM');
+  process.kill(serviceProcess(service.child.pid!), 'SIGTERM');
   const code = await service.exited;
   if (code !== 0) throw new Error(`npm start exited with ${code} after SIGTERM`);
   say('npm start stopped cleanly on SIGTERM');
 
   const demo = npm(['run', 'demo']);
-  const demoCode = await Promise.race([demo.exited, sleep(240_000).then(() => 'timeout' as const)]);
+  const limit = new AbortController();
+  const demoCode = await Promise.race([demo.exited, sleep(240_000, 'timeout' as const, { signal: limit.signal }).catch(() => 'aborted' as const)]);
+  limit.abort();
   if (demoCode !== 0) {
     if (demoCode === 'timeout') process.kill(-demo.child.pid!, 'SIGKILL');
     throw new Error(`npm run demo: ${demoCode === 'timeout' ? 'did not end within 240 s' : `exit ${demoCode}`}\n${demo.output().slice(-4000)}`);
@@ -85,3 +107,4 @@ if (failure) {
   process.exit(1);
 }
 say('passed');
+process.exit(0);
