@@ -83,7 +83,10 @@ export async function startEmbeddedDatabase(options: { dataDir: string; log: Log
     const created = !existsSync(join(dataDir, 'PG_VERSION'));
     const { PGlite } = await loadPglite();
     const db = await PGlite.create({ dataDir });
-    const gateway = await startPgliteGateway(db, { log });
+    const gateway = await startPgliteGateway(db, { log }).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     let stopped: Promise<void> | undefined;
     return {
       url: gateway.url,

@@ -200,6 +200,7 @@ export async function startPgliteGateway(db: ProtocolSession, options: PgliteGat
         if (!started) {
           if (buffer.length < 8) return;
           const length = buffer.readInt32BE(0);
+          if (length < 8) return end(); // not the PostgreSQL protocol
           if (buffer.length < length) return;
           const code = buffer.readInt32BE(4);
           const message = buffer.subarray(0, length);
@@ -214,6 +215,7 @@ export async function startPgliteGateway(db: ProtocolSession, options: PgliteGat
         }
         if (buffer.length < 5) return;
         const length = 1 + buffer.readInt32BE(1);
+        if (length < 5) return end(); // a length below its own 4 bytes: not the PostgreSQL protocol
         if (buffer.length < length) return;
         const message = buffer.subarray(0, length);
         buffer = buffer.subarray(length);

@@ -4,6 +4,7 @@
  * statements or transactions.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { connect as tcpConnect } from 'node:net';
 import pg from 'pg';
 import { pino } from 'pino';
 import t from 'tap';
@@ -83,4 +84,16 @@ t.test('when a statement fails, then its connection and the others keep working'
   await t.rejects(a.query('select * from no_such_table where id = $1', [1]), { code: '42P01' }, 'the error is PostgreSQL’s, with its SQLSTATE');
   const [ra, rb] = await Promise.all([a.query('select $1::int as v', [7]), b.query('select $1::int as v', [8])]);
   t.same([ra.rows[0], rb.rows[0]], [{ v: 7 }, { v: 8 }]);
+});
+
+t.test('when a client sends bytes that are not the PostgreSQL protocol, then its connection is closed and the others go on', async (t) => {
+  const other = await client(t);
+  const closed = await new Promise<boolean>((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port: gateway.port }, () => socket.write(Buffer.from([0, 0, 0, 2, 0, 0, 0, 0])));
+    socket.once('close', () => resolve(true));
+    socket.once('error', () => undefined);
+    setTimeout(() => resolve(false), 5000);
+  });
+  t.equal(closed, true, 'the gateway ends that connection');
+  t.same((await other.query('select $1::int as v', [1])).rows, [{ v: 1 }], 'and still serves the others');
 });
