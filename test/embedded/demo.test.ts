@@ -31,7 +31,9 @@ t.test('when no service answers, then the demo starts one on the embedded databa
   const namespace = natsNamespace();
   const dataDir = mkdtempSync(join(tmpdir(), 'cd-demo-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const env = { DATA_DIR: dataDir, NATS_SUBJECT_PREFIX: namespace.id, ...(nats.url !== LOCAL_NATS_URL && { NATS_URL: nats.url }) };
+  // NATS_URL only when the tests' NATS is not on the default address (then CourseFactory's stream is created as it
+  // would be without NATS_URL).
+  const env = { DATA_DIR: dataDir, NATS_SUBJECT_PREFIX: namespace.id, ...(nats.url !== LOCAL_NATS_URL && { NATS_URL: nats.url, COURSE_STREAM_CREATE: 'true' }) };
   const config = loadConfig(env);
   t.teardown(async () => {
     await deleteStreamQuietly(nats.url, config.stream.name);
