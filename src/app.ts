@@ -122,6 +122,8 @@ export function newId(prefix: IdPrefix): string {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  if (!config.databaseUrl)
+    throw new Error('config.databaseUrl is empty (DATABASE_URL is unset): start the embedded database first (startLocalServices in src/embedded/local-services.ts)');
   const log = overrides.log ?? createLogger(config.logLevel, config.logFormat);
   let phase: Phase = 'starting';
   /** What the stop is doing now (PendingWork.step). */

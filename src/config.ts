@@ -2,10 +2,18 @@
  * The only reader of process.env. Every key is documented in README.md ("Configuration"); `loadConfig` parses
  * and validates them once and fails with one message naming every bad key.
  */
+import { isAbsolute, join, resolve } from 'node:path';
 import type { LogFormat } from './logger.js';
+import { packageRoot } from './package-root.js';
 
 export interface Config {
+  /**
+   * DATABASE_URL. Empty when it is unset (development): then `local.embeddedDatabase` is set, and the start fills
+   * this in with the embedded database's address (src/embedded/local-services.ts) before the app connects.
+   */
   databaseUrl: string;
+  /** What the process starts for itself in development, when DATABASE_URL or NATS_URL is unset (src/embedded/). */
+  local: LocalServicesConfig;
   db: { poolMax: number; acquireTimeoutMs: number; statementTimeoutMs: number };
   nats: {
     url: string;
@@ -48,6 +56,19 @@ export interface Config {
    * DEDUP_CLEANUP_INTERVAL_MS timer in batches of DEDUP_CLEANUP_BATCH (src/application/retention-cleanup.ts).
    */
   retention: { deadLetterMs: number; idempotencyMs: number };
+}
+
+export interface LocalServicesConfig {
+  /** DATA_DIR: where the embedded database and a development nats-server keep their files (default `.data` in the checkout). */
+  dataDir: string;
+  /** DATABASE_URL is unset (never in production): PGlite in `<dataDir>/pglite`. */
+  embeddedDatabase?: { dataDir: string };
+  /**
+   * NATS_URL is unset and NODE_ENV is not production: when nothing answers on `nats.url` (the default address), the
+   * nats-server binary NATS_SERVER_BIN (a path, or a name looked up on the PATH) is started there with JetStream in
+   * `<dataDir>/nats`.
+   */
+  natsServer?: { bin: string; storeDir: string };
 }
 
 export interface LifecycleConfig {
@@ -162,11 +183,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logFormat = text('LOG_FORMAT', 'json');
   if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
+  const local = localServicesConfig(env, problems);
 
   const config: Config = {
-    databaseUrl: text('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/postgres'),
+    databaseUrl: text('DATABASE_URL', ''),
+    local,
     db: {
-      poolMax: integer('DB_POOL_MAX', 10, 1, 200),
+      // The embedded database runs one statement at a time whatever the pool (README, "Embedded mode").
+      poolMax: integer('DB_POOL_MAX', local.embeddedDatabase ? EMBEDDED_POOL_MAX : 10, 1, 200),
       acquireTimeoutMs: integer('DB_ACQUIRE_TIMEOUT_MS', 5000, 100, 120_000),
       statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     },
@@ -199,7 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     healthCheckTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 2000, 10, 60_000),
     logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     ...relayConfig(subjectPrefix, integer, text, problems),
-    consumer: consumerConfig(subjectPrefix, integer, text, problems),
+    consumer: consumerConfig(local.natsServer !== undefined, subjectPrefix, integer, text, problems),
     retention: {
       deadLetterMs: integer('DEAD_LETTER_RETENTION_HOURS', 30 * 24, 1, 24 * 3650) * 3_600_000,
       idempotencyMs: integer('IDEMPOTENCY_RETENTION_HOURS', 7 * 24, 1, 24 * 3650) * 3_600_000,
@@ -216,6 +240,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+/** The pool size with the embedded database (measured: README, "Embedded mode"). */
+export const EMBEDDED_POOL_MAX = 4;
+
+/** DATA_DIR, and what is started for development when DATABASE_URL / NATS_URL are unset (NODE_ENV decides if allowed). */
+function localServicesConfig(env: Env, problems: string[]): LocalServicesConfig {
+  const production = env.NODE_ENV?.trim() === 'production';
+  const dataDirRaw = env.DATA_DIR?.trim() || '.data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(env.DATA_DIR?.trim() ? process.cwd() : packageRoot(), dataDirRaw);
+  const local: LocalServicesConfig = { dataDir };
+  if (!env.DATABASE_URL?.trim()) {
+    if (production) problems.push('DATABASE_URL must be set when NODE_ENV=production (without it the service would run on an embedded development database)');
+    else local.embeddedDatabase = { dataDir: join(dataDir, 'pglite') };
+  }
+  if (!env.NATS_URL?.trim() && !production) local.natsServer = { bin: env.NATS_SERVER_BIN?.trim() || 'nats-server', storeDir: join(dataDir, 'nats') };
+  return local;
 }
 
 /** The stream and relay keys, validated together: the duplicate window must outlast every retry horizon. */
@@ -276,6 +317,8 @@ function relayConfig(
 
 /** CourseFactory's stream and our durable consumer on it. */
 function consumerConfig(
+  /** NATS_URL is unset outside production: the COURSE stream is created by default (nobody else would, locally). */
+  developmentNats: boolean,
   subjectPrefix: string,
   integer: (key: string, fallback: number, min: number, max: number) => number,
   text: (key: string, fallback: string) => string,
@@ -290,7 +333,7 @@ function consumerConfig(
   const settings: ConsumerSettings = {
     enabled: flag('CONSUMER_ENABLED', true),
     streamName: text('COURSE_STREAM', defaultStream),
-    createStream: flag('COURSE_STREAM_CREATE', false),
+    createStream: flag('COURSE_STREAM_CREATE', developmentNats),
     durableName: text('CONSUMER_DURABLE', 'distribution_consumer'),
     maxDeliver: integer('CONSUMER_MAX_DELIVER', 10, 2, 1000),
     ackWaitMs: integer('CONSUMER_ACK_WAIT_MS', 30_000, 1000, 3_600_000),

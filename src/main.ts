@@ -1,15 +1,27 @@
 /**
- * Process entry: load config, create the app (waiting for PostgreSQL and NATS up to STARTUP_TIMEOUT_MS), start
- * it; SIGTERM/SIGINT stop it gracefully within SHUTDOWN_TIMEOUT_MS. Exit codes: 0 after a clean stop (also a stop
- * while still waiting for the dependencies), 1 when the start fails or a stop fails or passes its deadline.
+ * Process entry: load config, start what development needs when DATABASE_URL / NATS_URL are unset (the embedded
+ * database, a nats-server: src/embedded/), create the app (waiting for PostgreSQL and NATS up to
+ * STARTUP_TIMEOUT_MS), start it; SIGTERM/SIGINT stop it gracefully within SHUTDOWN_TIMEOUT_MS, and then what was
+ * started for it. Exit codes: 0 after a clean stop (also a stop while still waiting for the dependencies), 1 when
+ * the configuration is invalid, the start fails, or a stop fails or passes its deadline.
  */
 import { createApp, type App } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import { EmbeddedDatabaseError } from './embedded/embedded-database.js';
+import { NatsUnavailableError } from './embedded/dev-nats-server.js';
+import { startLocalServices, type LocalServices } from './embedded/local-services.js';
 import { DependencyUnreachableError } from './errors.js';
 import { stopWithin } from './lifecycle/shutdown-deadline.js';
 import { createLogger } from './logger.js';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // Said plainly, before any logger exists: the message names every bad key.
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+}
 const log = createLogger(config.logLevel, config.logFormat);
 
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): kept running'));
@@ -17,11 +29,17 @@ process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandl
 /** Aborted by the first SIGTERM/SIGINT. */
 const stopRequested = new AbortController();
 let app: App | undefined;
+let local: LocalServices | undefined;
 
-/** Stops the app within the deadline and exits: `cleanExit` after a clean stop, 1 otherwise. */
+/** Stops the app within the deadline, then what was started for it, and exits: `cleanExit` after a clean stop, 1 otherwise. */
 async function stopAndExit(running: App, cleanExit: number): Promise<never> {
   const clean = await stopWithin(running, config.lifecycle.shutdownTimeoutMs, log);
+  await stopLocal();
   process.exit(clean ? cleanExit : 1);
+}
+
+async function stopLocal(): Promise<void> {
+  await local?.stop().catch((err: unknown) => log.error({ err }, 'stopping the embedded database or the development nats-server failed'));
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -35,8 +53,26 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  app = await createApp(config, { log, signal: stopRequested.signal });
+  local = await startLocalServices(config, log);
 } catch (err) {
+  if (err instanceof NatsUnavailableError || err instanceof EmbeddedDatabaseError) {
+    // One paragraph for the person at the terminal, and the same as a log line.
+    process.stderr.write(`\n${err.message}\n\n`);
+    log.fatal({ err: { type: err.name } }, err.message);
+  } else {
+    log.fatal({ err }, 'could not start the embedded database or the development nats-server; exiting');
+  }
+  process.exit(1);
+}
+if (stopRequested.signal.aborted) {
+  await stopLocal();
+  process.exit(0);
+}
+
+try {
+  app = await createApp(local.config, { log, signal: stopRequested.signal });
+} catch (err) {
+  await stopLocal();
   if (stopRequested.signal.aborted) {
     log.info('stopped while waiting for the dependencies');
     process.exit(0);

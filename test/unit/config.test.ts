@@ -1,9 +1,12 @@
+import { join, resolve } from 'node:path';
 import t from 'tap';
-import { loadConfig } from '../../src/config.js';
+import { EMBEDDED_POOL_MAX, loadConfig } from '../../src/config.js';
+
+const checkout = resolve(import.meta.dirname, '../..');
 
 t.test('when nothing is set, then the documented defaults apply', async (t) => {
   const config = loadConfig({});
-  t.equal(config.databaseUrl, 'postgresql://postgres@127.0.0.1:5432/postgres');
+  t.equal(config.databaseUrl, '', 'no database URL: the embedded database is started and fills it in');
   t.equal(config.nats.url, 'nats://127.0.0.1:4222');
   t.equal(config.nats.subjectPrefix, '');
   t.equal(config.maxRequestBytes, 65536);
@@ -52,4 +55,42 @@ t.test('when REPLY_SUBJECT_PREFIXES is not set, then replies go to `_INBOX.` and
   t.same(loadConfig({ REPLY_SUBJECT_PREFIXES: ' _INBOX_acme. , _INBOX. ' }).nats.replySubjectPrefixes, ['_INBOX_acme.', '_INBOX.']);
   t.throws(() => loadConfig({ REPLY_SUBJECT_PREFIXES: '_INBOX.>' }), /REPLY_SUBJECT_PREFIXES must be/);
   t.throws(() => loadConfig({ REPLY_SUBJECT_PREFIXES: ' , ' }), /REPLY_SUBJECT_PREFIXES must be/);
+});
+
+t.test('when DATABASE_URL is unset, then the embedded database in .data of the checkout is used, with its own pool size', async (t) => {
+  const config = loadConfig({});
+  t.same(config.local.embeddedDatabase, { dataDir: join(checkout, '.data', 'pglite') });
+  t.equal(config.local.dataDir, join(checkout, '.data'));
+  t.equal(config.db.poolMax, EMBEDDED_POOL_MAX);
+  t.equal(loadConfig({ DB_POOL_MAX: '2' }).db.poolMax, 2, 'DB_POOL_MAX still decides when set');
+});
+
+t.test('when DATA_DIR is set, then the embedded data goes there (a relative path from the working directory)', async (t) => {
+  t.same(loadConfig({ DATA_DIR: '/var/tmp/cd' }).local.embeddedDatabase, { dataDir: '/var/tmp/cd/pglite' });
+  t.same(loadConfig({ DATA_DIR: 'here' }).local.natsServer?.storeDir, resolve(process.cwd(), 'here', 'nats'));
+});
+
+t.test('when DATABASE_URL is set, then it is used and nothing is embedded', async (t) => {
+  const config = loadConfig({ DATABASE_URL: 'postgresql://app@db:5432/app' });
+  t.equal(config.databaseUrl, 'postgresql://app@db:5432/app');
+  t.equal(config.local.embeddedDatabase, undefined);
+  t.equal(config.db.poolMax, 10);
+});
+
+t.test('when NODE_ENV is production and DATABASE_URL is unset, then the configuration is refused naming the key', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /DATABASE_URL must be set when NODE_ENV=production/ });
+  const production = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://app@db:5432/app' });
+  t.equal(production.local.natsServer, undefined, 'and production never starts a nats-server of its own');
+  t.equal(production.consumer.createStream, false, 'nor creates CourseFactory’s stream');
+});
+
+t.test('when NATS_URL is unset, then a development nats-server may be started from NATS_SERVER_BIN, and the COURSE stream is created', async (t) => {
+  const config = loadConfig({});
+  t.same(config.local.natsServer, { bin: 'nats-server', storeDir: join(checkout, '.data', 'nats') });
+  t.equal(config.nats.url, 'nats://127.0.0.1:4222', 'on the default address');
+  t.equal(config.consumer.createStream, true);
+  t.equal(loadConfig({ NATS_SERVER_BIN: '/opt/nats/nats-server' }).local.natsServer?.bin, '/opt/nats/nats-server');
+  const remote = loadConfig({ NATS_URL: 'nats://nats:4222' });
+  t.equal(remote.local.natsServer, undefined, 'with NATS_URL set, nothing is started');
+  t.equal(remote.consumer.createStream, false);
 });
