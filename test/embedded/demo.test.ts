@@ -55,7 +55,8 @@ t.test('when no service answers, then the demo starts one on the embedded databa
   t.same(types(2), [], 'the same deployment again changes nothing');
   t.same(types(3), ['distribution.published']);
   t.ok(types(4).length >= 1 && types(4).every((type: string) => type === 'distribution.viewed'), 'views are announced');
-  t.same(types(6), ['distribution.created', 'distribution.micro_niche_created'], 'the variant is created and announced');
+  // the course's staging deployment (step 2) reaches the variant too: created, micro_niche_created, then updated with it
+  t.same(types(6), ['distribution.created', 'distribution.micro_niche_created', 'distribution.updated'], 'the variant is created, announced and given the staging URL');
   t.same(types(7), ['distribution.version_bumped']);
   t.match(result.steps[0].events[0], { subject: `${namespace.id}.distribution.created.${result.distributionId}`, payload: { course_id: result.courseId } });
   t.match(result.stored, { id: result.distributionId, visibility: 'public', version: 'v2', view_count: 3, enrollment_count: 2 }, 'ending with the distribution as stored');
