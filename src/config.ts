@@ -150,6 +150,19 @@ export interface RelayConfig {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * For a process entry (`npm start`, `npm run demo`): the configuration, or, when it is invalid, its message on
+ * stderr (said plainly, before any logger exists: it names every bad key) and exit code 1.
+ */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const text = (key: string, fallback: string): string => env[key]?.trim() || fallback;

@@ -6,7 +6,7 @@
  * the configuration is invalid, the start fails, or a stop fails or passes its deadline.
  */
 import { createApp, type App } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfigOrExit, type Config } from './config.js';
 import { EmbeddedDatabaseError } from './embedded/embedded-database.js';
 import { NatsUnavailableError } from './embedded/dev-nats-server.js';
 import { startLocalServices, type LocalServices } from './embedded/local-services.js';
@@ -14,14 +14,7 @@ import { DependencyUnreachableError } from './errors.js';
 import { stopWithin } from './lifecycle/shutdown-deadline.js';
 import { createLogger } from './logger.js';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  // Said plainly, before any logger exists: the message names every bad key.
-  process.stderr.write(`${(err as Error).message}\n`);
-  process.exit(1);
-}
+const config: Config = loadConfigOrExit();
 const log = createLogger(config.logLevel, config.logFormat);
 
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): kept running'));

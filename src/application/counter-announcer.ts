@@ -135,6 +135,10 @@ export async function takeAnnouncements(deps: ServiceDeps, tx: Sql, kinds: reado
 
 function groupByDistribution(taken: readonly TakenCount[]): Map<string, TakenCount[]> {
   const groups = new Map<string, TakenCount[]>();
-  for (const count of taken) groups.set(count.distributionId, [...(groups.get(count.distributionId) ?? []), count]);
+  for (const count of taken) {
+    const group = groups.get(count.distributionId);
+    if (group) group.push(count);
+    else groups.set(count.distributionId, [count]);
+  }
   return groups;
 }

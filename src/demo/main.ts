@@ -9,7 +9,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { createApp } from '../app.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfigOrExit, type Config } from '../config.js';
 import { startLocalServices } from '../embedded/local-services.js';
 import { redactUrls } from '../logger.js';
 import { createDemoClient, serviceAnswers } from './demo-client.js';
@@ -19,13 +19,7 @@ import { DEMO_TENANT, playScenario } from './scenario.js';
 
 const asJson = process.argv.includes('--json');
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n`);
-  process.exit(1);
-}
+const config: Config = loadConfigOrExit();
 const log = pino({ name: 'course-distribution', level: 'warn', base: { service: 'course_distribution' } }, pino.destination(2));
 
 /** One connection attempt, no reconnecting: undefined when no NATS answers there. */
